@@ -1,0 +1,29 @@
+using Orleans;
+using Saiki.Orleans.Sources;
+
+namespace Saiki.Orleans.Client;
+
+/// <summary>
+/// What a service team uses to register and watch its sources, over an Orleans cluster client.
+/// The REST API under <c>/api/sources</c> offers the same operations.
+/// </summary>
+public sealed class SaikiClient(IClusterClient cluster)
+{
+    private ISourceRegistryGrain Registry => cluster.GetGrain<ISourceRegistryGrain>(0);
+
+    /// <summary>
+    /// Validates the database (reachable, <c>wal_level=logical</c>, replication permission, tables exist with a
+    /// primary key or REPLICA IDENTITY FULL), creates publication and slot, and starts capture.
+    /// </summary>
+    /// <exception cref="SourceValidationException">The registration was refused; nothing was created.</exception>
+    public Task<SourceInfo> RegisterPostgresSourceAsync(PostgresSourceSpec spec) => Registry.RegisterPostgresAsync(spec);
+
+    /// <summary>Status of one source, or null when it is not registered.</summary>
+    public Task<SourceInfo?> GetSourceAsync(string id) => cluster.GetGrain<ISourceGrain>(id).GetAsync();
+
+    /// <summary>All registered sources.</summary>
+    public Task<IReadOnlyList<SourceInfo>> ListSourcesAsync() => Registry.ListAsync();
+
+    /// <summary>Stops capture and drops slot and publication; lake files stay. False when the source was not registered.</summary>
+    public Task<bool> RemoveSourceAsync(string id) => Registry.RemoveAsync(id);
+}

@@ -1,0 +1,19 @@
+using Orleans;
+
+namespace Saiki.Orleans.Changes;
+
+/// <summary>
+/// One captured row change. Row images are arrays aligned with <see cref="TableSchema.Columns"/> of the batch
+/// that carries the event; values are the source's text representation, <c>null</c> for SQL NULL.
+/// </summary>
+[GenerateSerializer, Immutable, Alias("saiki.change-event")]
+public sealed record ChangeEvent(
+    [property: Id(0)] ChangeOperation Operation,
+    [property: Id(1)] Position Position,
+    [property: Id(2)] DateTimeOffset CommitTime,
+    [property: Id(3)] string?[]? Before,
+    [property: Id(4)] string?[]? After)
+{
+    /// <summary>The row image that identifies the row: the new row for inserts and updates, the old one for deletes.</summary>
+    public string?[]? KeyImage => After ?? Before;
+}

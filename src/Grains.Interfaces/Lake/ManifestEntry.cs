@@ -1,0 +1,30 @@
+using Orleans;
+using Saiki.Orleans.Changes;
+
+namespace Saiki.Orleans.Lake;
+
+/// <summary>One lake file as the manifest lists it.</summary>
+/// <param name="Key">Object key of the data file.</param>
+/// <param name="Source">Source id.</param>
+/// <param name="Table">Table (<c>schema.table</c>).</param>
+/// <param name="Partition">Stream partition.</param>
+/// <param name="Rows">Change events in the file.</param>
+/// <param name="Bytes">Size of the stored (compressed) object.</param>
+/// <param name="First">Position of the first change.</param>
+/// <param name="Last">Position of the last change.</param>
+/// <param name="MinCommitTime">Earliest commit time in the file.</param>
+/// <param name="MaxCommitTime">Latest commit time in the file.</param>
+/// <param name="WrittenAt">When the file was written.</param>
+[GenerateSerializer, Immutable, Alias("saiki.manifest-entry")]
+public sealed record ManifestEntry(
+    [property: Id(0)] string Key,
+    [property: Id(1)] string Source,
+    [property: Id(2)] string Table,
+    [property: Id(3)] int Partition,
+    [property: Id(4)] int Rows,
+    [property: Id(5)] long Bytes,
+    [property: Id(6)] Position First,
+    [property: Id(7)] Position Last,
+    [property: Id(8)] DateTimeOffset MinCommitTime,
+    [property: Id(9)] DateTimeOffset MaxCommitTime,
+    [property: Id(10)] DateTimeOffset WrittenAt);

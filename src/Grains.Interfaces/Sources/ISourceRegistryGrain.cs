@@ -1,0 +1,24 @@
+using Orleans;
+
+namespace Saiki.Orleans.Sources;
+
+/// <summary>The list of registered sources (a single activation, key 0).</summary>
+[Alias("saiki.source-registry")]
+public interface ISourceRegistryGrain : IGrainWithIntegerKey
+{
+    /// <summary>Validates and registers a PostgreSQL source. Throws <see cref="SourceValidationException"/> when refused.</summary>
+    [Alias("register-postgres")]
+    Task<SourceInfo> RegisterPostgresAsync(PostgresSourceSpec spec);
+
+    /// <summary>All registered sources with their current status.</summary>
+    [Alias("list")]
+    Task<IReadOnlyList<SourceInfo>> ListAsync();
+
+    /// <summary>Stops capture, drops slot and publication, forgets the source. False when it was not registered.</summary>
+    [Alias("remove")]
+    Task<bool> RemoveAsync(string id);
+
+    /// <summary>Makes sure every registered source is capturing (called periodically by each silo).</summary>
+    [Alias("ensure-running")]
+    Task EnsureRunningAsync();
+}

@@ -1,0 +1,14 @@
+namespace Saiki.Orleans.Sources;
+
+/// <summary>Life cycle of a registered source.</summary>
+public enum SourceState
+{
+    /// <summary>Registered; capture is (re)connecting.</summary>
+    Starting = 0,
+    /// <summary>Capturing changes.</summary>
+    Running = 1,
+    /// <summary>Capture stopped on an error that needs an operator; <see cref="SourceInfo.Error"/> says why.</summary>
+    Failed = 2,
+    /// <summary>Removed: slot and publication dropped.</summary>
+    Removed = 3,
+}

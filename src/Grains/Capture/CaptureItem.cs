@@ -1,0 +1,12 @@
+using Saiki.Orleans.Changes;
+
+namespace Saiki.Orleans.Capture;
+
+/// <summary>What a capture reader hands to its source grain, in source order.</summary>
+public abstract record CaptureItem;
+
+/// <summary>One change, already routed to its table partition.</summary>
+public sealed record CapturedChange(PartitionAddress Partition, TableSchema Schema, ChangeEvent Event) : CaptureItem;
+
+/// <summary>The end of a transaction: once everything before it is durable, <paramref name="EndLsn"/> can be confirmed.</summary>
+public sealed record CapturedCommit(ulong EndLsn, DateTimeOffset CommitTime) : CaptureItem;

@@ -1,0 +1,215 @@
+using System.Threading.Channels;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Npgsql.Replication;
+using Npgsql.Replication.PgOutput;
+using Npgsql.Replication.PgOutput.Messages;
+using NpgsqlTypes;
+using Saiki.Orleans.Changes;
+using Saiki.Orleans.Diagnostics;
+using Saiki.Orleans.Sources;
+
+namespace Saiki.Orleans.Capture.Postgres;
+
+/// <summary>
+/// Reads one source's pgoutput stream on a thread-pool task and turns it into routed <see cref="CaptureItem"/>s.
+/// The bounded channel is the back-pressure: when the source grain stops draining, reading stops and PostgreSQL
+/// keeps the WAL. Npgsql reuses message objects, so everything is copied before the next message is read.
+/// </summary>
+public sealed class PostgresCapture : IAsyncDisposable
+{
+    private const int ChannelCapacity = 16_384;
+    private readonly PostgresSourceSpec _spec;
+    private readonly ILogger _logger;
+    private readonly Channel<CaptureItem> _channel = Channel.CreateBounded<CaptureItem>(
+        new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, SingleWriter = true });
+    private readonly CancellationTokenSource _stop = new();
+    private readonly Dictionary<uint, TableSchema> _schemas = new();
+    private LogicalReplicationConnection? _replication;
+    private Task _reading = Task.CompletedTask;
+
+    /// <summary>Creates a reader for a validated spec.</summary>
+    public PostgresCapture(PostgresSourceSpec spec, ILogger logger)
+    {
+        _spec = spec;
+        _logger = logger;
+    }
+
+    /// <summary>Captured items in source order; completes with the error that stopped reading.</summary>
+    public ChannelReader<CaptureItem> Items => _channel.Reader;
+
+    /// <summary>Connects and starts streaming from the slot's confirmed position.</summary>
+    public async Task StartAsync(CancellationToken ct)
+    {
+        var replication = new LogicalReplicationConnection(_spec.ConnectionString)
+        {
+            // Confirmations set by Confirm() reach the server within a second.
+            WalReceiverStatusInterval = TimeSpan.FromSeconds(1),
+        };
+        await replication.Open(ct);
+        _replication = replication;
+        _reading = Task.Run(() => ReadAsync(replication, _stop.Token), CancellationToken.None);
+    }
+
+    /// <summary>Records that everything up to <paramref name="lsn"/> is durable; sent with the next status update.</summary>
+    public void Confirm(ulong lsn) => _replication?.SetReplicationStatus(new NpgsqlLogSequenceNumber(lsn));
+
+    /// <summary>Sends the confirmation now, then stops reading.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (_replication is { } replication)
+        {
+            try
+            {
+                await replication.SendStatusUpdate(CancellationToken.None);
+            }
+            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException)
+            {
+                // The connection may already be broken; the server keeps the last confirmation it received.
+            }
+        }
+        await _stop.CancelAsync();
+        try
+        {
+            await _reading;
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        if (_replication is not null)
+        {
+            await _replication.DisposeAsync();
+        }
+        _stop.Dispose();
+    }
+
+    private async Task ReadAsync(LogicalReplicationConnection replication, CancellationToken ct)
+    {
+        try
+        {
+            await using var catalog = await PostgresSourceAdmin.OpenAsync(_spec.ConnectionString, ct);
+            var options = new PgOutputReplicationOptions(PostgresNames.Publication(_spec.Id), PgOutputProtocolVersion.V1);
+            var slot = new PgOutputReplicationSlot(PostgresNames.Slot(_spec.Id));
+            var writer = _channel.Writer;
+            ulong commitLsn = 0;
+            uint sequence = 0;
+            var commitTime = DateTimeOffset.MinValue;
+
+            await foreach (var message in replication.StartReplication(slot, options, ct))
+            {
+                switch (message)
+                {
+                    case BeginMessage begin:
+                        commitLsn = (ulong)begin.TransactionFinalLsn;
+                        commitTime = new DateTimeOffset(DateTime.SpecifyKind(begin.TransactionCommitTimestamp, DateTimeKind.Utc));
+                        sequence = 0;
+                        break;
+                    case RelationMessage relation:
+                        var table = $"{relation.Namespace}.{relation.RelationName}";
+                        var columns = relation.Columns.Select(c => c.ColumnName).ToArray();
+                        _schemas[relation.RelationId] = await PostgresSourceAdmin.LoadSchemaAsync(catalog, relation.RelationId, table, columns, ct);
+                        break;
+                    case InsertMessage insert:
+                        {
+                            var schema = _schemas[insert.Relation.RelationId];
+                            var after = await ReadRowAsync(insert.NewRow, null, schema, ct);
+                            await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Insert, new(commitLsn, sequence++), commitTime, null, after), ct);
+                            break;
+                        }
+                    case UpdateMessage update:
+                        {
+                            var schema = _schemas[update.Relation.RelationId];
+                            var before = update switch
+                            {
+                                FullUpdateMessage full => await ReadRowAsync(full.OldRow, null, schema, ct),
+                                IndexUpdateMessage index => await ReadRowAsync(index.Key, null, schema, ct),
+                                _ => null,
+                            };
+                            var after = await ReadRowAsync(update.NewRow, before, schema, ct);
+                            if (before is not null && !schema.KeyOf(before).SequenceEqual(schema.KeyOf(after)))
+                            {
+                                // A key change moves the row to another partition: delete there, insert here (as Debezium does).
+                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Delete, new(commitLsn, sequence++), commitTime, before, null), ct);
+                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Insert, new(commitLsn, sequence++), commitTime, null, after), ct);
+                            }
+                            else
+                            {
+                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Update, new(commitLsn, sequence++), commitTime, before, after), ct);
+                            }
+                            break;
+                        }
+                    case DeleteMessage delete:
+                        {
+                            var schema = _schemas[delete.Relation.RelationId];
+                            var before = delete switch
+                            {
+                                FullDeleteMessage full => await ReadRowAsync(full.OldRow, null, schema, ct),
+                                KeyDeleteMessage key => await ReadRowAsync(key.Key, null, schema, ct),
+                                _ => throw new InvalidOperationException($"unexpected delete message {delete.GetType().Name}"),
+                            };
+                            await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Delete, new(commitLsn, sequence++), commitTime, before, null), ct);
+                            break;
+                        }
+                    case TruncateMessage truncate:
+                        foreach (var relation in truncate.Relations)
+                        {
+                            var schema = _schemas[relation.RelationId];
+                            var position = new Position(commitLsn, sequence++);
+                            // Every partition of the table holds rows that the truncate removes.
+                            for (var p = 0; p < _spec.Partitions; p++)
+                            {
+                                await writer.WriteAsync(new CapturedChange(new PartitionAddress(_spec.Id, schema.Table, p), schema,
+                                    new ChangeEvent(ChangeOperation.Truncate, position, commitTime, null, null)), ct);
+                            }
+                        }
+                        break;
+                    case CommitMessage commit:
+                        await writer.WriteAsync(new CapturedCommit((ulong)commit.TransactionEndLsn, commitTime), ct);
+                        break;
+                }
+            }
+            writer.TryComplete();
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            _channel.Writer.TryComplete();
+        }
+        catch (Exception e)
+        {
+            CaptureLog.ReaderFailed(_logger, _spec.Id, e);
+            _channel.Writer.TryComplete(e);
+        }
+    }
+
+    private ValueTask EmitAsync(ChannelWriter<CaptureItem> writer, TableSchema schema, ChangeEvent change, CancellationToken ct)
+    {
+        var key = schema.KeyOf(change.KeyImage!);
+        var partition = KeyPartitioner.PartitionOf(key, _spec.Partitions);
+        SaikiMetrics.ChangesCaptured.Add(1);
+        return writer.WriteAsync(new CapturedChange(new PartitionAddress(_spec.Id, schema.Table, partition), schema, change), ct);
+    }
+
+    private async Task<string?[]> ReadRowAsync(ReplicationTuple tuple, string?[]? previous, TableSchema schema, CancellationToken ct)
+    {
+        var row = new string?[schema.Columns.Count];
+        var i = 0;
+        await foreach (var value in tuple.WithCancellation(ct))
+        {
+            if (value.IsUnchangedToastedValue)
+            {
+                // pgoutput leaves out large values an update did not touch; the old row (REPLICA IDENTITY FULL) has them.
+                row[i] = previous?[i];
+                if (previous is null)
+                {
+                    CaptureLog.UnchangedToastWithoutOldRow(_logger, _spec.Id, schema.Table, schema.Columns[i].Name);
+                }
+            }
+            else
+            {
+                row[i] = value.IsDBNull ? null : await value.Get<string>(ct);
+            }
+            i++;
+        }
+        return row;
+    }
+}

@@ -1,0 +1,42 @@
+using System.Text.RegularExpressions;
+
+namespace Saiki.Orleans.Capture.Postgres;
+
+/// <summary>Names Saiki gives to objects it creates in a source database, and table-name normalization.</summary>
+public static partial class PostgresNames
+{
+    /// <summary>Replication slot of a source.</summary>
+    public static string Slot(string sourceId) => $"saiki_{sourceId}";
+
+    /// <summary>Publication of a source.</summary>
+    public static string Publication(string sourceId) => $"saiki_{sourceId}";
+
+    /// <summary>Valid source ids: they become part of slot names (lower-case letters, digits, underscores; at most 63 bytes).</summary>
+    public static bool IsValidSourceId(string id) => SourceIdPattern().IsMatch(id);
+
+    /// <summary><c>orders</c> → <c>public.orders</c>; <c>sales.orders</c> stays.</summary>
+    public static string QualifiedTable(string table) => table.Contains('.', StringComparison.Ordinal) ? table : "public." + table;
+
+    /// <summary>Splits <c>schema.table</c>.</summary>
+    public static (string Schema, string Table) Split(string qualified)
+    {
+        var dot = qualified.IndexOf('.', StringComparison.Ordinal);
+        return (qualified[..dot], qualified[(dot + 1)..]);
+    }
+
+    /// <summary>Double-quoted identifier.</summary>
+    public static string Quote(string identifier) => "\"" + identifier.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"";
+
+    /// <summary><c>"schema"."table"</c>.</summary>
+    public static string QuoteQualified(string qualified)
+    {
+        var (schema, table) = Split(qualified);
+        return Quote(schema) + "." + Quote(table);
+    }
+
+    [GeneratedRegex("^[a-z][a-z0-9_]{0,39}$")]
+    private static partial Regex SourceIdPattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*$")]
+    internal static partial Regex QualifiedTablePattern();
+}

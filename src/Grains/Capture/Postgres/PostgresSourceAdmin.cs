@@ -1,0 +1,263 @@
+using Npgsql;
+using Saiki.Orleans.Changes;
+using Saiki.Orleans.Sources;
+
+namespace Saiki.Orleans.Capture.Postgres;
+
+/// <summary>
+/// Everything done to a source database over an ordinary connection: validating a registration, creating and
+/// dropping the publication and slot, reading table schemas and replication lag.
+/// </summary>
+public static class PostgresSourceAdmin
+{
+    /// <summary>Largest partition count accepted per table.</summary>
+    public const int MaxPartitions = 256;
+
+    /// <summary>Returns the spec with tables qualified, or throws <see cref="SourceValidationException"/> naming every problem.</summary>
+    public static async Task<PostgresSourceSpec> ValidateAsync(PostgresSourceSpec spec, CancellationToken ct = default)
+    {
+        var normalized = ValidateShape(spec);
+        var problems = new List<string>();
+        await using var conn = await OpenAsync(spec.ConnectionString, ct);
+
+        var walLevel = (string?)await Scalar(conn, "SHOW wal_level", ct);
+        if (walLevel != "logical")
+        {
+            problems.Add($"wal_level is '{walLevel}'; set wal_level = logical in postgresql.conf and restart PostgreSQL");
+        }
+        var (role, canReplicate) = await RoleAsync(conn, ct);
+        if (!canReplicate)
+        {
+            problems.Add($"role '{role}' lacks the REPLICATION attribute; run ALTER ROLE \"{role}\" REPLICATION");
+        }
+        foreach (var table in normalized.Tables)
+        {
+            var problem = await CheckTableAsync(conn, table, ct);
+            if (problem is not null)
+            {
+                problems.Add(problem);
+            }
+        }
+        var slot = PostgresNames.Slot(spec.Id);
+        if (await Scalar(conn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", ct, slot) is not null)
+        {
+            problems.Add($"replication slot '{slot}' already exists in this database server; drop it (SELECT pg_drop_replication_slot('{slot}')) or register under another id");
+        }
+        if (await Scalar(conn, "SELECT 1 FROM pg_publication WHERE pubname = $1", ct, PostgresNames.Publication(spec.Id)) is not null)
+        {
+            problems.Add($"publication '{PostgresNames.Publication(spec.Id)}' already exists; drop it or register under another id");
+        }
+        if (problems.Count > 0)
+        {
+            throw new SourceValidationException(problems);
+        }
+        return normalized;
+    }
+
+    /// <summary>Checks the spec itself, before touching the database.</summary>
+    public static PostgresSourceSpec ValidateShape(PostgresSourceSpec spec)
+    {
+        var problems = new List<string>();
+        if (!PostgresNames.IsValidSourceId(spec.Id ?? ""))
+        {
+            problems.Add($"source id '{spec.Id}' is invalid: use 1 to 40 lower-case letters, digits or underscores, starting with a letter");
+        }
+        if (string.IsNullOrWhiteSpace(spec.ConnectionString))
+        {
+            problems.Add("connectionString is required");
+        }
+        else
+        {
+            try
+            {
+                _ = new NpgsqlConnectionStringBuilder(spec.ConnectionString);
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add($"connectionString is malformed: {e.Message}");
+            }
+        }
+        if (spec.Partitions is < 1 or > MaxPartitions)
+        {
+            problems.Add($"partitions is {spec.Partitions}; it must be between 1 and {MaxPartitions}");
+        }
+        var tables = (spec.Tables ?? []).Select(t => PostgresNames.QualifiedTable(t?.Trim() ?? "")).ToList();
+        if (tables.Count == 0)
+        {
+            problems.Add("tables is empty; name at least one table as schema.table");
+        }
+        foreach (var t in tables.Where(t => !PostgresNames.QualifiedTablePattern().IsMatch(t)))
+        {
+            problems.Add($"table name '{t}' is not of the form schema.table");
+        }
+        foreach (var dup in tables.GroupBy(t => t).Where(g => g.Count() > 1))
+        {
+            problems.Add($"table {dup.Key} is listed more than once");
+        }
+        if (problems.Count > 0)
+        {
+            throw new SourceValidationException(problems);
+        }
+        return spec with { Tables = tables };
+    }
+
+    /// <summary>Creates the publication and the slot; on failure leaves neither behind.</summary>
+    public static async Task CreatePublicationAndSlotAsync(PostgresSourceSpec spec, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(spec.ConnectionString, ct);
+        var publication = PostgresNames.Publication(spec.Id);
+        var tables = string.Join(", ", spec.Tables.Select(PostgresNames.QuoteQualified));
+        await Execute(conn, $"CREATE PUBLICATION {PostgresNames.Quote(publication)} FOR TABLE {tables}", ct);
+        try
+        {
+            await Execute(conn, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", ct, PostgresNames.Slot(spec.Id));
+        }
+        catch (PostgresException e)
+        {
+            await Execute(conn, $"DROP PUBLICATION IF EXISTS {PostgresNames.Quote(publication)}", CancellationToken.None);
+            throw new SourceValidationException($"could not create replication slot '{PostgresNames.Slot(spec.Id)}': {e.MessageText}" +
+                (e.SqlState == PostgresErrorCodes.ConfigurationLimitExceeded ? "; raise max_replication_slots or drop unused slots" : ""));
+        }
+    }
+
+    /// <summary>Drops slot and publication (waiting briefly for an exiting walsender to release the slot).</summary>
+    public static async Task DropPublicationAndSlotAsync(PostgresSourceSpec spec, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(spec.ConnectionString, ct);
+        var slot = PostgresNames.Slot(spec.Id);
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await Execute(conn, "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = $1", ct, slot);
+                break;
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.ObjectInUse && attempt < 50)
+            {
+                await Task.Delay(200, ct);
+            }
+        }
+        await Execute(conn, $"DROP PUBLICATION IF EXISTS {PostgresNames.Quote(PostgresNames.Publication(spec.Id))}", ct);
+    }
+
+    /// <summary>WAL bytes between the server's current LSN and the slot's confirmed LSN; null when the slot is gone.</summary>
+    public static async Task<long?> LagBytesAsync(string connectionString, string slot, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(connectionString, ct);
+        var lag = await Scalar(conn, "SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", ct, slot);
+        return lag is long l ? l : null;
+    }
+
+    /// <summary>True when the slot exists.</summary>
+    public static async Task<bool> SlotExistsAsync(string connectionString, string slot, CancellationToken ct = default)
+    {
+        await using var conn = await OpenAsync(connectionString, ct);
+        return await Scalar(conn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", ct, slot) is not null;
+    }
+
+    /// <summary>
+    /// Column names and types of a relation, in the order pgoutput sends them, with the key: the primary key,
+    /// else the replica identity index, else every column (REPLICA IDENTITY FULL).
+    /// </summary>
+    public static async Task<TableSchema> LoadSchemaAsync(NpgsqlConnection conn, uint relationId, string table, IReadOnlyList<string> columnsInMessageOrder, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT a.attname, format_type(a.atttypid, a.atttypmod), coalesce(a.attnum = ANY(i.indkey), false)
+            FROM pg_attribute a
+            LEFT JOIN LATERAL (
+                SELECT indkey::int2[] AS indkey FROM pg_index
+                WHERE indrelid = a.attrelid AND (indisprimary OR indisreplident)
+                ORDER BY indisprimary DESC LIMIT 1) i ON true
+            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
+            """;
+        var catalog = new Dictionary<string, (string Type, bool Key)>(StringComparer.Ordinal);
+        await using (var cmd = new NpgsqlCommand(sql, conn) { Parameters = { new() { Value = relationId, DataTypeName = "oid" } } })
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                catalog[reader.GetString(0)] = (reader.GetString(1), reader.GetBoolean(2));
+            }
+        }
+        var columns = columnsInMessageOrder.Select(c => new ColumnSchema(c, catalog.TryGetValue(c, out var info) ? info.Type : "unknown")).ToArray();
+        var key = Enumerable.Range(0, columns.Length).Where(i => catalog.TryGetValue(columns[i].Name, out var info) && info.Key).ToArray();
+        return new TableSchema(table, columns, key.Length > 0 ? key : Enumerable.Range(0, columns.Length).ToArray());
+    }
+
+    /// <summary>Opens an ordinary connection; an unreachable server becomes a <see cref="SourceValidationException"/> naming host, port and database.</summary>
+    public static async Task<NpgsqlConnection> OpenAsync(string connectionString, CancellationToken ct)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString);
+        var conn = new NpgsqlConnection(connectionString);
+        try
+        {
+            await conn.OpenAsync(ct);
+            return conn;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            await conn.DisposeAsync();
+            throw new SourceValidationException(
+                $"cannot connect to PostgreSQL at {builder.Host}:{builder.Port}/{builder.Database} as '{builder.Username}': {(e as PostgresException)?.MessageText ?? e.Message}");
+        }
+    }
+
+    private static async Task<string?> CheckTableAsync(NpgsqlConnection conn, string table, CancellationToken ct)
+    {
+        const string sql = """
+            SELECT c.relreplident::text, c.relkind::text,
+                   EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE n.nspname = $1 AND c.relname = $2
+            """;
+        var (schema, name) = PostgresNames.Split(table);
+        await using var cmd = new NpgsqlCommand(sql, conn) { Parameters = { new() { Value = schema }, new() { Value = name } } };
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return $"table {table} does not exist";
+        }
+        var (identity, kind, hasKey) = (reader.GetString(0), reader.GetString(1), reader.GetBoolean(2));
+        if (kind is not ("r" or "p"))
+        {
+            return $"{table} is not a table (relkind '{kind}'); only ordinary and partitioned tables can be captured";
+        }
+        return identity switch
+        {
+            "n" => $"table {table} has REPLICA IDENTITY NOTHING, so updates and deletes cannot be captured; set REPLICA IDENTITY FULL or DEFAULT with a primary key",
+            "d" when !hasKey => $"table {table} has no primary key and REPLICA IDENTITY DEFAULT; add a primary key or run ALTER TABLE {table} REPLICA IDENTITY FULL",
+            _ => null,
+        };
+    }
+
+    private static async Task<(string Role, bool CanReplicate)> RoleAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        await using var cmd = new NpgsqlCommand("SELECT rolname::text, rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user", conn);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        await reader.ReadAsync(ct);
+        return (reader.GetString(0), reader.GetBoolean(1));
+    }
+
+    private static async Task<object?> Scalar(NpgsqlConnection conn, string sql, CancellationToken ct, params object[] args)
+    {
+        await using var cmd = Command(conn, sql, args);
+        var result = await cmd.ExecuteScalarAsync(ct);
+        return result is DBNull ? null : result;
+    }
+
+    private static async Task Execute(NpgsqlConnection conn, string sql, CancellationToken ct, params object[] args)
+    {
+        await using var cmd = Command(conn, sql, args);
+        await cmd.ExecuteNonQueryAsync(ct);
+    }
+
+    private static NpgsqlCommand Command(NpgsqlConnection conn, string sql, object[] args)
+    {
+        var cmd = new NpgsqlCommand(sql, conn);
+        foreach (var a in args)
+        {
+            cmd.Parameters.Add(new NpgsqlParameter { Value = a });
+        }
+        return cmd;
+    }
+}

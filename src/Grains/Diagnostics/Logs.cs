@@ -1,0 +1,48 @@
+using Microsoft.Extensions.Logging;
+
+namespace Saiki.Orleans.Diagnostics;
+
+internal static partial class CaptureLog
+{
+    [LoggerMessage(1001, LogLevel.Error, "Source {SourceId}: replication reader stopped")]
+    public static partial void ReaderFailed(ILogger logger, string sourceId, Exception exception);
+
+    [LoggerMessage(1002, LogLevel.Warning, "Source {SourceId}: {Table}.{Column} arrived as an unchanged TOAST value without an old row; written as null")]
+    public static partial void UnchangedToastWithoutOldRow(ILogger logger, string sourceId, string table, string column);
+}
+
+internal static partial class SourceLog
+{
+    [LoggerMessage(1101, LogLevel.Information, "Source {SourceId}: registered, tables {Tables}, {Partitions} partitions each")]
+    public static partial void Registered(ILogger logger, string sourceId, string tables, int partitions);
+
+    [LoggerMessage(1102, LogLevel.Information, "Source {SourceId}: capture started (epoch {Epoch})")]
+    public static partial void CaptureStarted(ILogger logger, string sourceId, long epoch);
+
+    [LoggerMessage(1103, LogLevel.Warning, "Source {SourceId}: capture restarting from the confirmed position in {Delay}: {Reason}")]
+    public static partial void CaptureRestarting(ILogger logger, string sourceId, TimeSpan delay, string reason);
+
+    [LoggerMessage(1104, LogLevel.Error, "Source {SourceId}: failed: {Reason}")]
+    public static partial void Failed(ILogger logger, string sourceId, string reason);
+
+    [LoggerMessage(1105, LogLevel.Information, "Source {SourceId}: removed; slot and publication dropped")]
+    public static partial void Removed(ILogger logger, string sourceId);
+
+    [LoggerMessage(1106, LogLevel.Information, "Source {SourceId}: {Rate:F0} changes/s captured, confirmed {Lsn}, {Pending} changes awaiting durability")]
+    public static partial void Progress(ILogger logger, string sourceId, double rate, string lsn, long pending);
+}
+
+internal static partial class LakeLog
+{
+    [LoggerMessage(1201, LogLevel.Debug, "Partition {Partition}: wrote {Rows} changes to {Key}")]
+    public static partial void Flushed(ILogger logger, string partition, int rows, string key);
+
+    [LoggerMessage(1202, LogLevel.Warning, "Partition {Partition}: lake write failed, {Rows} changes kept for retry")]
+    public static partial void FlushFailed(ILogger logger, string partition, int rows, Exception exception);
+
+    [LoggerMessage(1203, LogLevel.Warning, "Partition {Partition}: batch {Epoch}/{Sequence} arrived while {ExpectedEpoch}/{ExpectedSequence} was expected; asking the source to replay")]
+    public static partial void Gap(ILogger logger, string partition, long epoch, long sequence, long expectedEpoch, long expectedSequence);
+
+    [LoggerMessage(1204, LogLevel.Information, "Partition {Partition}: recovered durable position {Position} from the manifest, removed {Orphans} unlisted data files")]
+    public static partial void Recovered(ILogger logger, string partition, string position, int orphans);
+}

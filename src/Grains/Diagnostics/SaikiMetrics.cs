@@ -1,0 +1,33 @@
+using System.Diagnostics.Metrics;
+
+namespace Saiki.Orleans.Diagnostics;
+
+/// <summary>The pipeline's instruments (meter <c>Saiki.Orleans</c>), exported through OpenTelemetry by the silo.</summary>
+public static class SaikiMetrics
+{
+    /// <summary>Meter name.</summary>
+    public const string MeterName = "Saiki.Orleans";
+
+    private static readonly Meter Meter = new(MeterName);
+
+    /// <summary>Changes read from sources (replays included).</summary>
+    public static readonly Counter<long> ChangesCaptured = Meter.CreateCounter<long>("saiki.capture.changes", "{change}", "Changes read from source databases");
+
+    /// <summary>Changes written to lake files.</summary>
+    public static readonly Counter<long> RowsWritten = Meter.CreateCounter<long>("saiki.lake.rows", "{change}", "Changes written to lake files");
+
+    /// <summary>Lake files written.</summary>
+    public static readonly Counter<long> FilesWritten = Meter.CreateCounter<long>("saiki.lake.files", "{file}", "Lake files written");
+
+    /// <summary>Bytes written to the lake.</summary>
+    public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("saiki.lake.bytes", "By", "Compressed bytes written to the lake");
+
+    /// <summary>Replayed changes dropped because they were already durable.</summary>
+    public static readonly Counter<long> DuplicatesDropped = Meter.CreateCounter<long>("saiki.cleanse.duplicates", "{change}", "Replayed changes dropped by position");
+
+    /// <summary>Time from a flush's start to its durable manifest entry.</summary>
+    public static readonly Histogram<double> FlushSeconds = Meter.CreateHistogram<double>("saiki.lake.flush.duration", "s", "Duration of a partition flush");
+
+    /// <summary>Failed lake writes (retried).</summary>
+    public static readonly Counter<long> FlushErrors = Meter.CreateCounter<long>("saiki.lake.flush.errors", "{error}", "Failed lake writes, retried");
+}

@@ -1,0 +1,60 @@
+using Microsoft.Extensions.Options;
+
+namespace Saiki.Orleans.Hosting;
+
+/// <summary>Capture and materialization tuning. Section <c>Saiki:Pipeline</c>.</summary>
+public sealed class PipelineOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Saiki:Pipeline";
+    /// <summary>Default maximum age of buffered changes before a partition writes a file.</summary>
+    public static readonly TimeSpan DEFAULT_FLUSH_INTERVAL = TimeSpan.FromSeconds(1);
+    /// <summary>Default number of buffered changes that makes a partition write a file at once.</summary>
+    public const int DEFAULT_MAX_BUFFERED_CHANGES = 50_000;
+    /// <summary>Default limit of changes a source keeps in flight before it stops reading.</summary>
+    public const int DEFAULT_MAX_PENDING_CHANGES = 200_000;
+    /// <summary>Default time without checkpoint progress after which a source replays from its checkpoint.</summary>
+    public static readonly TimeSpan DEFAULT_RESYNC_AFTER = TimeSpan.FromSeconds(30);
+    /// <summary>Default interval at which each silo makes sure registered sources are capturing.</summary>
+    public static readonly TimeSpan DEFAULT_SUPERVISION_INTERVAL = TimeSpan.FromSeconds(10);
+
+    /// <summary>Maximum age of buffered changes before a partition writes a file (latency bound).</summary>
+    public TimeSpan FlushInterval { get; set; } = DEFAULT_FLUSH_INTERVAL;
+    /// <summary>Buffered changes that make a partition write a file at once (size bound).</summary>
+    public int MaxBufferedChanges { get; set; } = DEFAULT_MAX_BUFFERED_CHANGES;
+    /// <summary>Changes a source keeps emitted-but-not-durable before it pauses reading (back-pressure).</summary>
+    public int MaxPendingChanges { get; set; } = DEFAULT_MAX_PENDING_CHANGES;
+    /// <summary>Time without checkpoint progress, while changes are pending, after which a source replays from its checkpoint.</summary>
+    public TimeSpan ResyncAfter { get; set; } = DEFAULT_RESYNC_AFTER;
+    /// <summary>Interval at which each silo makes sure registered sources are capturing (reactivation after a crash).</summary>
+    public TimeSpan SupervisionInterval { get; set; } = DEFAULT_SUPERVISION_INTERVAL;
+}
+
+internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
+{
+    public ValidateOptionsResult Validate(string? name, PipelineOptions o)
+    {
+        var errors = new List<string>();
+        if (o.FlushInterval < TimeSpan.FromMilliseconds(50) || o.FlushInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{PipelineOptions.Section}:FlushInterval is {o.FlushInterval}; it must be between 00:00:00.05 and 01:00:00");
+        }
+        if (o.MaxBufferedChanges < 1)
+        {
+            errors.Add($"{PipelineOptions.Section}:MaxBufferedChanges is {o.MaxBufferedChanges}; it must be at least 1");
+        }
+        if (o.MaxPendingChanges < 1)
+        {
+            errors.Add($"{PipelineOptions.Section}:MaxPendingChanges is {o.MaxPendingChanges}; it must be at least 1");
+        }
+        if (o.ResyncAfter <= o.FlushInterval)
+        {
+            errors.Add($"{PipelineOptions.Section}:ResyncAfter ({o.ResyncAfter}) must be longer than FlushInterval ({o.FlushInterval})");
+        }
+        if (o.SupervisionInterval < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"{PipelineOptions.Section}:SupervisionInterval is {o.SupervisionInterval}; it must be at least 00:00:00.1");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

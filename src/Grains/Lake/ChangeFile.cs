@@ -1,0 +1,132 @@
+using System.Buffers;
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Saiki.Orleans.Changes;
+
+namespace Saiki.Orleans.Lake;
+
+/// <summary>
+/// The lake's file format: gzip-compressed JSON Lines, one change per line:
+/// <c>{"op":"u","source":"shop","table":"public.orders","lsn":"0/1A2B3C","seq":3,"pos":"…","commit_time":"…",
+/// "key":{"id":"7"},"before":{…}|null,"after":{…}|null}</c>. Values are the source's text form; SQL NULL is JSON null.
+/// </summary>
+public static class ChangeFile
+{
+    /// <summary>Encodes a run of changes of one partition.</summary>
+    public static byte[] Write(PartitionAddress partition, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> changes)
+    {
+        using var output = new MemoryStream();
+        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        {
+            var buffer = new ArrayBufferWriter<byte>(1 << 16);
+            using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
+            foreach (var (schema, change) in changes)
+            {
+                WriteLine(json, partition, schema, change);
+                json.Flush();
+                json.Reset();
+                buffer.Write("\n"u8);
+                if (buffer.WrittenCount > 1 << 15)
+                {
+                    gzip.Write(buffer.WrittenSpan);
+                    buffer.ResetWrittenCount();
+                }
+            }
+            gzip.Write(buffer.WrittenSpan);
+        }
+        return output.ToArray();
+    }
+
+    private static void WriteLine(Utf8JsonWriter json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
+    {
+        json.WriteStartObject();
+        json.WriteString("op", OperationCode(change.Operation));
+        json.WriteString("source", partition.SourceId);
+        json.WriteString("table", partition.Table);
+        json.WriteString("lsn", Position.FormatLsn(change.Position.Commit));
+        json.WriteNumber("seq", change.Position.Sequence);
+        json.WriteString("pos", change.Position.ToKey());
+        json.WriteString("commit_time", change.CommitTime);
+        json.WritePropertyName("key");
+        if (change.KeyImage is { } keyRow)
+        {
+            json.WriteStartObject();
+            foreach (var k in schema.KeyColumns)
+            {
+                json.WriteString(schema.Columns[k].Name, keyRow[k]);
+            }
+            json.WriteEndObject();
+        }
+        else
+        {
+            json.WriteNullValue();
+        }
+        WriteRow(json, "before", schema, change.Before);
+        WriteRow(json, "after", schema, change.After);
+        json.WriteEndObject();
+    }
+
+    private static void WriteRow(Utf8JsonWriter json, string name, TableSchema schema, string?[]? row)
+    {
+        json.WritePropertyName(name);
+        if (row is null)
+        {
+            json.WriteNullValue();
+            return;
+        }
+        json.WriteStartObject();
+        for (var i = 0; i < row.Length; i++)
+        {
+            json.WriteString(schema.Columns[i].Name, row[i]);
+        }
+        json.WriteEndObject();
+    }
+
+    /// <summary>The one-letter code of an operation in lake files.</summary>
+    public static string OperationCode(ChangeOperation op) => op switch
+    {
+        ChangeOperation.Insert => "c",
+        ChangeOperation.Update => "u",
+        ChangeOperation.Delete => "d",
+        ChangeOperation.Truncate => "t",
+        _ => throw new ArgumentOutOfRangeException(nameof(op), op, "unknown operation"),
+    };
+
+    /// <summary>Decodes a file written by <see cref="Write"/>.</summary>
+    public static IReadOnlyList<LakeRecord> Read(byte[] content)
+    {
+        using var gzip = new GZipStream(new MemoryStream(content), CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip, Encoding.UTF8);
+        var records = new List<LakeRecord>();
+        while (reader.ReadLine() is { } line)
+        {
+            if (line.Length == 0)
+            {
+                continue;
+            }
+            using var doc = JsonDocument.Parse(line);
+            var root = doc.RootElement;
+            records.Add(new LakeRecord(
+                root.GetProperty("op").GetString()!,
+                Position.ParseKey(root.GetProperty("pos").GetString()!),
+                root.GetProperty("commit_time").GetDateTimeOffset(),
+                ReadRow(root.GetProperty("key")),
+                ReadRow(root.GetProperty("before")),
+                ReadRow(root.GetProperty("after"))));
+        }
+        return records;
+    }
+
+    private static IReadOnlyDictionary<string, string?>? ReadRow(JsonElement e) =>
+        e.ValueKind == JsonValueKind.Null ? null : e.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
+}
+
+/// <summary>One line of a lake file, decoded.</summary>
+public sealed record LakeRecord(
+    string Op,
+    Position Position,
+    DateTimeOffset CommitTime,
+    IReadOnlyDictionary<string, string?>? Key,
+    IReadOnlyDictionary<string, string?>? Before,
+    IReadOnlyDictionary<string, string?>? After);

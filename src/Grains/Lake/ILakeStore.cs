@@ -1,0 +1,20 @@
+namespace Saiki.Orleans.Lake;
+
+/// <summary>
+/// The object store under the lake. Keys use '/' separators. Writes are whole-object and atomic:
+/// a reader sees the old object, the new one, or none, never a part.
+/// </summary>
+public interface ILakeStore
+{
+    /// <summary>Writes (or overwrites) an object.</summary>
+    Task PutAsync(string key, ReadOnlyMemory<byte> content, CancellationToken cancellationToken = default);
+
+    /// <summary>Reads an object, or null when it does not exist.</summary>
+    Task<byte[]?> GetAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>Keys under a prefix in ordinal order, optionally only those after <paramref name="startAfter"/>.</summary>
+    IAsyncEnumerable<string> ListAsync(string prefix, string? startAfter = null, CancellationToken cancellationToken = default);
+
+    /// <summary>Deletes an object; no error when it does not exist.</summary>
+    Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+}

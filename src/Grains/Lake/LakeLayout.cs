@@ -1,0 +1,40 @@
+using System.Globalization;
+using Saiki.Orleans.Changes;
+
+namespace Saiki.Orleans.Lake;
+
+/// <summary>
+/// Object keys of the lake. Data files are named after the position range they hold, so a retried write
+/// of the same changes lands on the same key:
+/// <c>{prefix}/{source}/{schema.table}/dt=YYYY-MM-DD/part-PPPP-{first}-{last}.jsonl.gz</c>.
+/// Manifest entries sort by last position: <c>{prefix}/_manifest/{source}/{schema.table}/part-PPPP/{last}.json</c>.
+/// </summary>
+public sealed class LakeLayout(string prefix)
+{
+    private readonly string _prefix = prefix.Length == 0 ? "" : prefix + "/";
+
+    /// <summary>Key of a data file.</summary>
+    public string DataKey(PartitionAddress p, Position first, Position last, DateTimeOffset firstCommitTime) =>
+        $"{DataPrefix(p, firstCommitTime)}{first.ToKey()}-{last.ToKey()}.jsonl.gz";
+
+    /// <summary>Prefix of one partition's data files for one day.</summary>
+    public string DataPrefix(PartitionAddress p, DateTimeOffset day) =>
+        $"{_prefix}{p.SourceId}/{p.Table}/dt={day.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)}/part-{p.Partition:D4}-";
+
+    /// <summary>Key of the manifest entry for a data file ending at <paramref name="last"/>.</summary>
+    public string ManifestKey(PartitionAddress p, Position last) => $"{ManifestPrefix(p)}{last.ToKey()}.json";
+
+    /// <summary>Prefix of one partition's manifest entries.</summary>
+    public string ManifestPrefix(PartitionAddress p) => $"{_prefix}_manifest/{p.SourceId}/{p.Table}/part-{p.Partition:D4}/";
+
+    /// <summary>Prefix of every manifest entry of a table.</summary>
+    public string TableManifestPrefix(string sourceId, string table) => $"{_prefix}_manifest/{sourceId}/{table}/";
+
+    /// <summary>The first position named in a data key, or null when the key is not a data key.</summary>
+    public static Position? FirstPositionOfDataKey(string key)
+    {
+        var name = key[(key.LastIndexOf('/') + 1)..];
+        var parts = name.Split('-', '.');
+        return parts.Length >= 4 && parts[0] == "part" ? Position.ParseKey(parts[2]) : null;
+    }
+}

@@ -1,0 +1,46 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Saiki.Orleans.Changes;
+
+namespace Saiki.Orleans.Lake;
+
+/// <summary>Reads and writes manifest entries: one small JSON object per data file, next to the data.</summary>
+public sealed class Manifest(ILakeStore store, LakeLayout layout)
+{
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new PositionJsonConverter() },
+    };
+
+    /// <summary>Records a data file. Written after the data file, so an entry always names existing data.</summary>
+    public Task AddAsync(PartitionAddress partition, ManifestEntry entry, CancellationToken cancellationToken = default) =>
+        store.PutAsync(layout.ManifestKey(partition, entry.Last), JsonSerializer.SerializeToUtf8Bytes(entry, Json), cancellationToken);
+
+    /// <summary>Entries of one partition, in position order, optionally only those ending after <paramref name="after"/>.</summary>
+    public async IAsyncEnumerable<ManifestEntry> ListAsync(PartitionAddress partition, Position? after = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var startAfter = after is { } a ? layout.ManifestKey(partition, a) : null;
+        await foreach (var entry in ReadAllAsync(layout.ManifestPrefix(partition), startAfter, cancellationToken))
+        {
+            yield return entry;
+        }
+    }
+
+    /// <summary>Every entry of a table, all partitions.</summary>
+    public IAsyncEnumerable<ManifestEntry> ListTableAsync(string sourceId, string table, CancellationToken cancellationToken = default) =>
+        ReadAllAsync(layout.TableManifestPrefix(sourceId, table), null, cancellationToken);
+
+    private async IAsyncEnumerable<ManifestEntry> ReadAllAsync(string prefix, string? startAfter, [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        await foreach (var key in store.ListAsync(prefix, startAfter, cancellationToken))
+        {
+            var bytes = await store.GetAsync(key, cancellationToken);
+            if (bytes is not null)
+            {
+                yield return JsonSerializer.Deserialize<ManifestEntry>(bytes, Json)
+                    ?? throw new InvalidDataException($"manifest entry {key} is empty");
+            }
+        }
+    }
+}

@@ -1,0 +1,280 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Orleans;
+using Orleans.Runtime;
+using Orleans.Streams;
+using Orleans.Streams.Core;
+using Saiki.Orleans.Changes;
+using Saiki.Orleans.Diagnostics;
+using Saiki.Orleans.Hosting;
+using Saiki.Orleans.Lake;
+using Saiki.Orleans.Sources;
+
+namespace Saiki.Orleans.Materialization;
+
+/// <summary>
+/// Cleanses and materializes one table partition. Batches arrive on the partition's stream; the grain checks
+/// their epoch and sequence (a gap means a batch was lost in transit, so it asks the source to replay), drops
+/// changes at or below what it has already seen (replays), buffers the rest and writes a lake file when the
+/// buffer is full or old enough. Only after data file, manifest entry and state are written does it acknowledge
+/// the position to the source. Not reentrant: a flush holds back the next batch, which is the back-pressure.
+/// </summary>
+[ImplicitStreamSubscription(PartitionAddress.StreamNamespace)]
+public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscriptionObserver, IAsyncObserver<ChangeBatch>
+{
+    private readonly IPersistentState<PartitionGrainState> _state;
+    private readonly ILakeStore _store;
+    private readonly LakeLayout _layout;
+    private readonly Manifest _manifest;
+    private readonly PipelineOptions _options;
+    private readonly ILogger<PartitionGrain> _logger;
+    private readonly List<(TableSchema Schema, ChangeEvent Event)> _buffer = new();
+    private readonly Stopwatch _bufferAge = new();
+    private PartitionAddress _address = null!;
+    private Position _lastSeen;
+    private long _epoch;
+    private long _nextSequence;
+    private long? _gapEpoch;
+    private long _duplicates;
+    private string? _lastError;
+    private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
+    private int _failures;
+    private bool _ackOwed;
+
+    /// <summary>Created by Orleans.</summary>
+    public PartitionGrain(
+        [PersistentState("partition", SaikiNames.Storage)] IPersistentState<PartitionGrainState> state,
+        ILakeStore store,
+        LakeLayout layout,
+        IOptions<PipelineOptions> options,
+        ILogger<PartitionGrain> logger)
+    {
+        _state = state;
+        _store = store;
+        _layout = layout;
+        _manifest = new Manifest(store, layout);
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _address = PartitionAddress.Parse(this.GetPrimaryKeyString());
+        await RecoverFromLakeAsync(cancellationToken);
+        _lastSeen = _state.State.Durable;
+        _epoch = _state.State.Epoch;
+        _nextSequence = _state.State.NextSequence;
+        var tick = TimeSpan.FromTicks(Math.Max(_options.FlushInterval.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks));
+        this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions(tick, tick));
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await TryFlushAsync();
+    }
+
+    /// <inheritdoc />
+    public async Task OnSubscribed(IStreamSubscriptionHandleFactory handleFactory) =>
+        await handleFactory.Create<ChangeBatch>().ResumeAsync(this);
+
+    /// <inheritdoc />
+    public async Task OnNextAsync(ChangeBatch batch, StreamSequenceToken? token = null)
+    {
+        if (!Accept(batch))
+        {
+            return;
+        }
+        var added = 0;
+        foreach (var change in batch.Events)
+        {
+            if (change.Position <= _lastSeen)
+            {
+                _duplicates++;
+                SaikiMetrics.DuplicatesDropped.Add(1);
+                continue;
+            }
+            if (_buffer.Count == 0)
+            {
+                _bufferAge.Restart();
+            }
+            _buffer.Add((batch.Schema, change));
+            _lastSeen = change.Position;
+            added++;
+        }
+        if (added == 0 && _buffer.Count == 0)
+        {
+            // Nothing new and nothing waiting: tell the source the replayed changes are already durable.
+            await AcknowledgeAsync();
+        }
+        if (_buffer.Count >= _options.MaxBufferedChanges)
+        {
+            await TryFlushAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task OnCompletedAsync() => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task OnErrorAsync(Exception ex) => Task.CompletedTask;
+
+    /// <inheritdoc />
+    public Task<PartitionInfo> GetAsync() => Task.FromResult(new PartitionInfo(
+        _address, _state.State.Durable, _state.State.RowsWritten, _state.State.FilesWritten,
+        _buffer.Count, _duplicates, _state.State.LastFlush, _lastError));
+
+    /// <inheritdoc />
+    public Task FlushAsync() => TryFlushAsync();
+
+    /// <summary>Checks epoch and sequence; false when the batch must be ignored.</summary>
+    private bool Accept(ChangeBatch batch)
+    {
+        if (batch.Epoch < _epoch || batch.Epoch == _gapEpoch)
+        {
+            // A superseded capture run, or one whose gap is being replayed by a newer run.
+            return false;
+        }
+        var expected = batch.Epoch > _epoch ? 0 : _nextSequence;
+        if (batch.Sequence < expected)
+        {
+            return false; // delivered again
+        }
+        if (batch.Sequence > expected)
+        {
+            LakeLog.Gap(_logger, _address.ToString(), batch.Epoch, batch.Sequence, batch.Epoch, expected);
+            _gapEpoch = batch.Epoch;
+            var source = GrainFactory.GetGrain<ISourceGrain>(_address.SourceId);
+            source.ResynchronizeAsync(batch.Epoch, $"partition {_address} missed batches {expected}..{batch.Sequence - 1} of epoch {batch.Epoch}")
+                .Ignore();
+            return false;
+        }
+        _epoch = batch.Epoch;
+        _nextSequence = batch.Sequence + 1;
+        return true;
+    }
+
+    private async Task OnTickAsync(CancellationToken ct)
+    {
+        if (_buffer.Count > 0 && _bufferAge.Elapsed >= _options.FlushInterval && DateTimeOffset.UtcNow >= _retryAt)
+        {
+            await TryFlushAsync();
+        }
+        else if (_ackOwed)
+        {
+            await AcknowledgeAsync();
+        }
+    }
+
+    private async Task TryFlushAsync()
+    {
+        if (_buffer.Count == 0)
+        {
+            return;
+        }
+        var started = Stopwatch.GetTimestamp();
+        var first = _buffer[0].Event;
+        var last = _buffer[^1].Event;
+        var key = _layout.DataKey(_address, first.Position, last.Position, first.CommitTime);
+        try
+        {
+            var content = ChangeFile.Write(_address, _buffer);
+            await _store.PutAsync(key, content);
+            var entry = new ManifestEntry(key, _address.SourceId, _address.Table, _address.Partition, _buffer.Count, content.Length,
+                first.Position, last.Position,
+                _buffer.Min(b => b.Event.CommitTime), _buffer.Max(b => b.Event.CommitTime), DateTimeOffset.UtcNow);
+            await _manifest.AddAsync(_address, entry);
+
+            var s = _state.State;
+            s.Durable = last.Position;
+            s.Epoch = _epoch;
+            s.NextSequence = _nextSequence;
+            s.RowsWritten += _buffer.Count;
+            s.FilesWritten++;
+            s.LastFlush = entry.WrittenAt;
+            s.LastCommitTime = entry.MaxCommitTime;
+            await _state.WriteStateAsync();
+
+            SaikiMetrics.RowsWritten.Add(_buffer.Count);
+            SaikiMetrics.FilesWritten.Add(1);
+            SaikiMetrics.BytesWritten.Add(content.Length);
+            SaikiMetrics.FlushSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            LakeLog.Flushed(_logger, _address.ToString(), _buffer.Count, key);
+            _buffer.Clear();
+            _lastError = null;
+            _failures = 0;
+        }
+        catch (Exception e)
+        {
+            // Keep everything buffered: the checkpoint does not move, and the next attempt writes the same key.
+            _failures++;
+            _lastError = e.Message;
+            _retryAt = DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, Math.Min(_failures, 10))));
+            SaikiMetrics.FlushErrors.Add(1);
+            LakeLog.FlushFailed(_logger, _address.ToString(), _buffer.Count, e);
+            return;
+        }
+        await AcknowledgeAsync();
+    }
+
+    private async Task AcknowledgeAsync()
+    {
+        try
+        {
+            var s = _state.State;
+            await GrainFactory.GetGrain<ISourceGrain>(_address.SourceId)
+                .AcknowledgeAsync(new PartitionAck(_address, s.Durable, s.RowsWritten, s.FilesWritten));
+            _ackOwed = false;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The source may be moving between silos; the timer acknowledges again.
+            _ackOwed = true;
+        }
+    }
+
+    /// <summary>
+    /// A crash can land between writing a file (and its manifest entry) and writing this grain's state. The
+    /// manifest is the truth: adopt entries past the stored position, then delete data files that no entry
+    /// lists, so the replay that follows cannot leave a second copy of the same changes in the lake.
+    /// </summary>
+    private async Task RecoverFromLakeAsync(CancellationToken ct)
+    {
+        var s = _state.State;
+        var adopted = false;
+        await foreach (var entry in _manifest.ListAsync(_address, s.FilesWritten > 0 ? s.Durable : null, ct))
+        {
+            s.Durable = entry.Last;
+            s.RowsWritten += entry.Rows;
+            s.FilesWritten++;
+            s.LastCommitTime = entry.MaxCommitTime;
+            // The batch sequence of adopted changes is unknown, so the next batch is checked as a new epoch.
+            s.Epoch = 0;
+            s.NextSequence = 0;
+            adopted = true;
+        }
+        var orphans = 0;
+        var from = (s.LastCommitTime ?? DateTimeOffset.UtcNow.AddDays(-2)).UtcDateTime.Date;
+        for (var day = from; day <= DateTime.UtcNow.Date.AddDays(1); day = day.AddDays(1))
+        {
+            await foreach (var key in _store.ListAsync(_layout.DataPrefix(_address, new DateTimeOffset(day, TimeSpan.Zero)), null, ct))
+            {
+                if (LakeLayout.FirstPositionOfDataKey(key) is { } firstPosition && firstPosition > s.Durable)
+                {
+                    await _store.DeleteAsync(key, ct);
+                    orphans++;
+                }
+            }
+        }
+        if (adopted)
+        {
+            await _state.WriteStateAsync(ct);
+        }
+        if (adopted || orphans > 0)
+        {
+            LakeLog.Recovered(_logger, _address.ToString(), s.Durable.ToString(), orphans);
+        }
+    }
+}

@@ -1,0 +1,384 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using Orleans;
+using Orleans.Concurrency;
+using Orleans.Runtime;
+using Orleans.Streams;
+using Saiki.Orleans.Capture;
+using Saiki.Orleans.Capture.Postgres;
+using Saiki.Orleans.Changes;
+using Saiki.Orleans.Diagnostics;
+using Saiki.Orleans.Hosting;
+using Saiki.Orleans.Lake;
+
+namespace Saiki.Orleans.Sources;
+
+/// <summary>
+/// Owns one source database: its registration, its capture loop and its checkpoint. The capture loop runs inside
+/// the activation and publishes <see cref="ChangeBatch"/>es per table partition; the confirmed LSN moves only when
+/// the <see cref="CheckpointTracker"/> has seen every change up to it acknowledged as durable.
+/// Reentrant because the capture loop is a long-running turn: acknowledgements, status queries and resync requests
+/// must interleave with it. All state is touched only on the activation's scheduler, so no locks are needed.
+/// </summary>
+[Reentrant]
+public sealed class SourceGrain : Grain, ISourceGrain
+{
+    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private readonly IPersistentState<SourceGrainState> _state;
+    private readonly PipelineOptions _options;
+    private readonly ILogger<SourceGrain> _logger;
+    private readonly CheckpointTracker _tracker = new();
+    private readonly Dictionary<string, long> _streamSequence = new(StringComparer.Ordinal);
+    private readonly Stopwatch _sinceConfirmMoved = Stopwatch.StartNew();
+    private CancellationTokenSource? _run;
+    private Task _loop = Task.CompletedTask;
+    private PostgresCapture? _capture;
+    private IStreamProvider? _streams;
+    private bool _dirty;
+    private long? _lagBytes;
+    private DateTimeOffset? _lastCommitTime;
+    private string? _lastError;
+    private long _capturedAtLastLog;
+    private readonly Stopwatch _sinceLog = Stopwatch.StartNew();
+
+    /// <summary>Created by Orleans.</summary>
+    public SourceGrain(
+        [PersistentState("source", SaikiNames.Storage)] IPersistentState<SourceGrainState> state,
+        IOptions<PipelineOptions> options,
+        ILogger<SourceGrain> logger)
+    {
+        _state = state;
+        _options = options.Value;
+        _logger = logger;
+    }
+
+    private string Id => this.GetPrimaryKeyString();
+
+    private bool ShouldCapture => _state.State.Spec is not null && _state.State.State is SourceState.Starting or SourceState.Running;
+
+    /// <inheritdoc />
+    public override Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        _streams = this.GetStreamProvider(SaikiNames.StreamProvider);
+        this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
+        StartLoopIfNeeded();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
+    {
+        await StopLoopAsync();
+        if (_dirty && _state.State.Spec is not null)
+        {
+            await _state.WriteStateAsync(cancellationToken);
+        }
+    }
+
+    /// <inheritdoc />
+    public async Task<SourceInfo> RegisterAsync(PostgresSourceSpec spec)
+    {
+        if (_state.State.Spec is not null && _state.State.State != SourceState.Removed)
+        {
+            throw new SourceValidationException($"source '{Id}' is already registered; remove it first to register it again");
+        }
+        if (spec.Id != Id)
+        {
+            throw new SourceValidationException($"source id '{spec.Id}' does not match grain '{Id}'");
+        }
+        var accepted = await PostgresSourceAdmin.ValidateAsync(spec);
+        await PostgresSourceAdmin.CreatePublicationAndSlotAsync(accepted);
+        try
+        {
+            _state.State = new SourceGrainState { Spec = accepted, State = SourceState.Starting, RegisteredAt = DateTimeOffset.UtcNow };
+            await _state.WriteStateAsync();
+        }
+        catch
+        {
+            await PostgresSourceAdmin.DropPublicationAndSlotAsync(accepted);
+            throw;
+        }
+        SourceLog.Registered(_logger, Id, string.Join(",", accepted.Tables), accepted.Partitions);
+        StartLoopIfNeeded();
+        return Info();
+    }
+
+    /// <inheritdoc />
+    public Task<SourceInfo?> GetAsync() =>
+        Task.FromResult(_state.State.Spec is null || _state.State.State == SourceState.Removed ? null : Info());
+
+    /// <inheritdoc />
+    public async Task RemoveAsync()
+    {
+        if (_state.State.Spec is not { } spec)
+        {
+            return;
+        }
+        await StopLoopAsync();
+        await PostgresSourceAdmin.DropPublicationAndSlotAsync(spec);
+        await _state.ClearStateAsync();
+        _state.State = new SourceGrainState();
+        SourceLog.Removed(_logger, Id);
+        this.DeactivateOnIdle();
+    }
+
+    /// <inheritdoc />
+    public Task EnsureRunningAsync()
+    {
+        StartLoopIfNeeded();
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task AcknowledgeAsync(PartitionAck ack)
+    {
+        var key = ack.Partition.ToString();
+        _state.State.Partitions[key] = new PartitionCounters(ack.RowsWritten, ack.FilesWritten);
+        _dirty = true;
+        if (_tracker.Acknowledged(key, ack.Durable))
+        {
+            Confirm();
+        }
+        return Task.CompletedTask;
+    }
+
+    /// <inheritdoc />
+    public Task ResynchronizeAsync(long epoch, string reason)
+    {
+        // Only the run the partition saw can be restarted; a newer run already replays from the checkpoint.
+        if (epoch == _state.State.Epoch && _run is { IsCancellationRequested: false } run)
+        {
+            _lastError = reason;
+            SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, reason);
+            run.Cancel();
+        }
+        return Task.CompletedTask;
+    }
+
+    private void StartLoopIfNeeded()
+    {
+        if (ShouldCapture && _loop.IsCompleted)
+        {
+            _stopping = false;
+            _loop = RunAsync();
+        }
+    }
+
+    private async Task StopLoopAsync()
+    {
+        _stopping = true;
+        if (_run is { } run)
+        {
+            await run.CancelAsync();
+        }
+        await _loop;
+        if (_state.State.State == SourceState.Running)
+        {
+            _state.State.State = SourceState.Starting;
+        }
+    }
+
+    /// <summary>
+    /// Runs capture until the grain stops or the source fails. Each run is a new epoch that starts at the slot's
+    /// confirmed position; a resync cancels the current run and the loop starts the next one.
+    /// </summary>
+    private async Task RunAsync()
+    {
+        var backoff = TimeSpan.FromMilliseconds(250);
+        while (ShouldCapture && !_stopping)
+        {
+            var spec = _state.State.Spec!;
+            using var run = new CancellationTokenSource();
+            _run = run;
+            try
+            {
+                _state.State.Epoch++;
+                await _state.WriteStateAsync();
+                _dirty = false;
+                _tracker.Restarted();
+                _streamSequence.Clear();
+                _sinceConfirmMoved.Restart();
+                await using var capture = new PostgresCapture(spec, _logger);
+                await capture.StartAsync(run.Token);
+                _capture = capture;
+                _state.State.State = SourceState.Running;
+                SourceLog.CaptureStarted(_logger, Id, _state.State.Epoch);
+                await PumpAsync(capture, _state.State.Epoch, run.Token);
+            }
+            catch (OperationCanceledException) when (run.IsCancellationRequested)
+            {
+                // Stop or resync requested; the loop condition tells which.
+                backoff = TimeSpan.FromMilliseconds(250);
+            }
+            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedObject && e.MessageText.Contains("replication slot", StringComparison.Ordinal))
+            {
+                Fail($"replication slot {PostgresNames.Slot(Id)} no longer exists ({e.MessageText}); changes since the last checkpoint cannot be recovered from it. Remove and re-register the source");
+            }
+            catch (Exception e)
+            {
+                _lastError = e.Message;
+                if (_state.State.State == SourceState.Running)
+                {
+                    _state.State.State = SourceState.Starting;
+                }
+                SourceLog.CaptureRestarting(_logger, Id, backoff, e.Message);
+                try
+                {
+                    await Task.Delay(backoff, run.Token);
+                }
+                catch (OperationCanceledException)
+                {
+                }
+                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
+            }
+            finally
+            {
+                _capture = null;
+                _run = null;
+            }
+        }
+    }
+
+    private bool _stopping;
+
+    private async Task PumpAsync(PostgresCapture capture, long epoch, CancellationToken ct)
+    {
+        var reader = capture.Items;
+        var pending = new List<ChangeBatch>();
+        var open = new Dictionary<string, (PartitionAddress Address, TableSchema Schema, List<ChangeEvent> Events)>(StringComparer.Ordinal);
+        while (await reader.WaitToReadAsync(ct))
+        {
+            while (_tracker.PendingEvents >= _options.MaxPendingChanges)
+            {
+                await Task.Delay(20, ct);
+            }
+            for (var n = 0; n < 20_000 && reader.TryRead(out var item); n++)
+            {
+                switch (item)
+                {
+                    case CapturedChange change:
+                        var key = change.Partition.ToString();
+                        if (open.TryGetValue(key, out var batch) && !ReferenceEquals(batch.Schema, change.Schema))
+                        {
+                            pending.Add(Seal(key, batch, epoch));
+                            open.Remove(key);
+                        }
+                        if (!open.TryGetValue(key, out batch))
+                        {
+                            batch = (change.Partition, change.Schema, new List<ChangeEvent>());
+                            open[key] = batch;
+                        }
+                        batch.Events.Add(change.Event);
+                        _tracker.Emitted(key, change.Event.Position);
+                        _state.State.ChangesCaptured++;
+                        break;
+                    case CapturedCommit commit:
+                        _lastCommitTime = commit.CommitTime;
+                        if (_tracker.Committed(commit.EndLsn))
+                        {
+                            Confirm();
+                        }
+                        break;
+                }
+            }
+            foreach (var (key, batch) in open)
+            {
+                pending.Add(Seal(key, batch, epoch));
+            }
+            open.Clear();
+            await PublishAsync(pending);
+            pending.Clear();
+        }
+        // The reader completed without error: the server ended the stream. Capture again from the checkpoint.
+        throw new InvalidOperationException("replication stream ended");
+    }
+
+    private ChangeBatch Seal(string key, (PartitionAddress Address, TableSchema Schema, List<ChangeEvent> Events) batch, long epoch)
+    {
+        var sequence = _streamSequence.GetValueOrDefault(key);
+        _streamSequence[key] = sequence + 1;
+        return new ChangeBatch(batch.Address, epoch, sequence, batch.Schema, batch.Events);
+    }
+
+    private Task PublishAsync(List<ChangeBatch> batches)
+    {
+        // Batches of one stream go out in order; different streams go out concurrently.
+        var perStream = batches.GroupBy(b => b.Partition.ToString()).Select(async group =>
+        {
+            var stream = _streams!.GetStream<ChangeBatch>(StreamId.Create(PartitionAddress.StreamNamespace, group.Key));
+            foreach (var batch in group)
+            {
+                await stream.OnNextAsync(batch);
+            }
+        });
+        return Task.WhenAll(perStream);
+    }
+
+    private void Confirm()
+    {
+        _state.State.ConfirmedLsn = _tracker.Confirmable;
+        _dirty = true;
+        _sinceConfirmMoved.Restart();
+        _capture?.Confirm(_tracker.Confirmable);
+    }
+
+    private void Fail(string reason)
+    {
+        _state.State.State = SourceState.Failed;
+        _state.State.Error = reason;
+        _dirty = true;
+        SourceLog.Failed(_logger, Id, reason);
+    }
+
+    private async Task OnTickAsync(CancellationToken ct)
+    {
+        if (_state.State.Spec is not { } spec)
+        {
+            return;
+        }
+        if (_tracker.PendingTransactions > 0 && _sinceConfirmMoved.Elapsed > _options.ResyncAfter && _run is { IsCancellationRequested: false } run)
+        {
+            _lastError = $"changes emitted {_sinceConfirmMoved.Elapsed.TotalSeconds:F0} s ago are still not durable";
+            SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, _lastError);
+            run.Cancel();
+        }
+        if (_sinceLog.Elapsed >= TimeSpan.FromSeconds(5))
+        {
+            var rate = (_state.State.ChangesCaptured - _capturedAtLastLog) / _sinceLog.Elapsed.TotalSeconds;
+            _capturedAtLastLog = _state.State.ChangesCaptured;
+            _sinceLog.Restart();
+            if (ShouldCapture)
+            {
+                SourceLog.Progress(_logger, Id, rate, Position.FormatLsn(_state.State.ConfirmedLsn), _tracker.PendingEvents);
+                try
+                {
+                    _lagBytes = await PostgresSourceAdmin.LagBytesAsync(spec.ConnectionString, PostgresNames.Slot(spec.Id), ct);
+                }
+                catch (Exception e) when (e is NpgsqlException or Sources.SourceValidationException)
+                {
+                    _lagBytes = null;
+                }
+            }
+            if (_dirty)
+            {
+                _dirty = false;
+                await _state.WriteStateAsync(ct);
+            }
+        }
+    }
+
+    private SourceInfo Info()
+    {
+        var s = _state.State;
+        var spec = s.Spec!;
+        return new SourceInfo(
+            Id, "postgres", spec.Tables, spec.Partitions, s.State,
+            s.State == SourceState.Failed ? s.Error : _lastError,
+            PostgresNames.Slot(Id), PostgresNames.Publication(Id),
+            Position.FormatLsn(s.ConfirmedLsn), s.ChangesCaptured,
+            s.Partitions.Values.Sum(p => p.Rows), s.Partitions.Values.Sum(p => p.Files),
+            _lagBytes, _lastCommitTime, s.RegisteredAt);
+    }
+}

@@ -1,0 +1,49 @@
+using Orleans;
+using Orleans.Runtime;
+using Saiki.Orleans.Capture.Postgres;
+using Saiki.Orleans.Hosting;
+
+namespace Saiki.Orleans.Sources;
+
+/// <summary>Keeps the list of registered sources and fans queries and supervision out to them.</summary>
+public sealed class SourceRegistryGrain(
+    [PersistentState("registry", SaikiNames.Storage)] IPersistentState<SourceRegistryState> state) : Grain, ISourceRegistryGrain
+{
+    /// <inheritdoc />
+    public async Task<SourceInfo> RegisterPostgresAsync(PostgresSourceSpec spec)
+    {
+        var shaped = PostgresSourceAdmin.ValidateShape(spec);
+        if (state.State.SourceIds.Contains(shaped.Id))
+        {
+            throw new SourceValidationException($"source '{shaped.Id}' is already registered; remove it first to register it again");
+        }
+        var info = await GrainFactory.GetGrain<ISourceGrain>(shaped.Id).RegisterAsync(shaped);
+        state.State.SourceIds.Add(shaped.Id);
+        await state.WriteStateAsync();
+        return info;
+    }
+
+    /// <inheritdoc />
+    public async Task<IReadOnlyList<SourceInfo>> ListAsync()
+    {
+        var infos = await Task.WhenAll(state.State.SourceIds.Select(id => GrainFactory.GetGrain<ISourceGrain>(id).GetAsync()));
+        return infos.OfType<SourceInfo>().ToArray();
+    }
+
+    /// <inheritdoc />
+    public async Task<bool> RemoveAsync(string id)
+    {
+        if (!state.State.SourceIds.Contains(id))
+        {
+            return false;
+        }
+        await GrainFactory.GetGrain<ISourceGrain>(id).RemoveAsync();
+        state.State.SourceIds.Remove(id);
+        await state.WriteStateAsync();
+        return true;
+    }
+
+    /// <inheritdoc />
+    public Task EnsureRunningAsync() =>
+        Task.WhenAll(state.State.SourceIds.Select(id => GrainFactory.GetGrain<ISourceGrain>(id).EnsureRunningAsync()));
+}

@@ -1,0 +1,53 @@
+using Saiki.Orleans.Client;
+using Saiki.Orleans.Sources;
+
+namespace Saiki.Orleans.Silo.Api;
+
+/// <summary>REST API for sources: the same operations as <see cref="SaikiClient"/>.</summary>
+public static class SourceEndpoints
+{
+    /// <summary>Maps <c>/api/sources</c>.</summary>
+    public static IEndpointRouteBuilder MapSourceEndpoints(this IEndpointRouteBuilder app)
+    {
+        var sources = app.MapGroup("/api/sources").WithTags("Sources");
+
+        sources.MapPost("/postgres", async (PostgresSourceSpec spec, SaikiClient client) =>
+            {
+                try
+                {
+                    var info = await client.RegisterPostgresSourceAsync(spec);
+                    return Results.Created($"/api/sources/{info.Id}", info);
+                }
+                catch (SourceValidationException e)
+                {
+                    return Results.ValidationProblem(
+                        new Dictionary<string, string[]> { ["registration"] = e.Problems },
+                        detail: e.Message, title: "The source registration was refused; nothing was created.");
+                }
+            })
+            .WithName("RegisterPostgresSource")
+            .WithSummary("Register a PostgreSQL source")
+            .WithDescription("Validates the database (reachable, wal_level=logical, REPLICATION permission, every table present with a primary key or REPLICA IDENTITY FULL), creates the publication and replication slot, and starts capture. A refused registration answers 400 naming each problem and creates nothing.")
+            .Produces<SourceInfo>(StatusCodes.Status201Created)
+            .ProducesValidationProblem();
+
+        sources.MapGet("/", (SaikiClient client) => client.ListSourcesAsync())
+            .WithName("ListSources")
+            .WithSummary("List registered sources with their status");
+
+        sources.MapGet("/{id}", async (string id, SaikiClient client) =>
+                await client.GetSourceAsync(id) is { } info ? Results.Ok(info) : Results.NotFound())
+            .WithName("GetSource")
+            .WithSummary("Status of one source: state, confirmed LSN, changes captured and durable, files, lag")
+            .Produces<SourceInfo>()
+            .Produces(StatusCodes.Status404NotFound);
+
+        sources.MapDelete("/{id}", async (string id, SaikiClient client) =>
+                await client.RemoveSourceAsync(id) ? Results.NoContent() : Results.NotFound())
+            .WithName("RemoveSource")
+            .WithSummary("Stop capture and drop the replication slot and publication; lake files stay")
+            .Produces(StatusCodes.Status204NoContent)
+            .Produces(StatusCodes.Status404NotFound);
+        return app;
+    }
+}

@@ -1,0 +1,9 @@
+using Saiki.Orleans.Silo.Demo;
+using Saiki.Orleans.Silo.Hosting;
+
+if (args.Length > 0 && args[0] == "demo")
+{
+    return await DemoJob.RunAsync(args[1..]);
+}
+await SaikiHost.Build(args).RunAsync();
+return 0;
