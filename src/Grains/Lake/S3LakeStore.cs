@@ -109,7 +109,8 @@ public sealed class S3LakeStore : ILakeStore, IDisposable
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default) =>
         await _s3.DeleteObjectAsync(_bucket, key, cancellationToken);
 
-    private async Task EnsureBucketAsync(CancellationToken cancellationToken)
+    /// <summary>Creates the bucket when <see cref="S3LakeOptions.CreateBucket"/> is set and it does not exist yet.</summary>
+    public async Task EnsureBucketAsync(CancellationToken cancellationToken = default)
     {
         if (_bucketReady || !_createBucket)
         {
