@@ -42,8 +42,7 @@ internal static class DemoWorkload
             while (await timer.WaitForNextTickAsync(ct))
             {
                 await using var batch = new NpgsqlBatch(conn);
-                var made = 0;
-                while (made < perTick)
+                for (var planned = 0; planned < perTick; planned += 4)
                 {
                     var id = nextId++;
                     batch.BatchCommands.Add(Command("INSERT INTO shop.customers (id, name, email) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
@@ -58,13 +57,12 @@ internal static class DemoWorkload
                     {
                         batch.BatchCommands.Add(Command("DELETE FROM shop.orders WHERE id = $1 AND status = 'created'", Math.Max(1, id - random.Next(50, 500))));
                     }
-                    made += 4;
                 }
                 await using var tx = await conn.BeginTransactionAsync(ct);
                 batch.Transaction = tx;
-                await batch.ExecuteNonQueryAsync(ct);
+                // Rows affected = row changes the capture will see (conditional updates and inserts may touch none).
+                changes += await batch.ExecuteNonQueryAsync(ct);
                 await tx.CommitAsync(ct);
-                changes += made;
                 progress(changes);
             }
         }

@@ -1,0 +1,79 @@
+using Saiki.Orleans.Capture;
+using Saiki.Orleans.Changes;
+
+namespace Saiki.Orleans.Tests.Capture;
+
+public sealed class CheckpointTrackerTests
+{
+    [Fact]
+    public void Transaction_IsConfirmable_OnlyWhenEveryPartitionItTouchedIsDurable()
+    {
+        var t = new CheckpointTracker();
+        t.Emitted("p0", new Position(100, 0));
+        t.Emitted("p1", new Position(100, 1));
+        Assert.False(t.Committed(110));
+        Assert.False(t.Acknowledged("p0", new Position(100, 0)));
+        Assert.Equal(0ul, t.Confirmable);
+        Assert.True(t.Acknowledged("p1", new Position(100, 1)));
+        Assert.Equal(110ul, t.Confirmable);
+        Assert.Equal(0, t.PendingEvents);
+    }
+
+    [Fact]
+    public void Transactions_ConfirmInCommitOrder_EvenWhenALaterOneIsDurableFirst()
+    {
+        var t = new CheckpointTracker();
+        t.Emitted("p0", new Position(100, 0));
+        t.Committed(110);
+        t.Emitted("p1", new Position(200, 0));
+        t.Committed(210);
+        Assert.False(t.Acknowledged("p1", new Position(200, 0)));
+        Assert.Equal(0ul, t.Confirmable);
+        Assert.True(t.Acknowledged("p0", new Position(100, 0)));
+        Assert.Equal(210ul, t.Confirmable);
+    }
+
+    [Fact]
+    public void PartialAcknowledgement_DoesNotConfirmTheRestOfTheTransaction()
+    {
+        var t = new CheckpointTracker();
+        t.Emitted("p0", new Position(100, 0));
+        t.Emitted("p0", new Position(100, 5));
+        t.Committed(110);
+        Assert.False(t.Acknowledged("p0", new Position(100, 4)));
+        Assert.True(t.Acknowledged("p0", new Position(100, 5)));
+    }
+
+    [Fact]
+    public void AfterARestart_ReplayedTransactionsAlreadyDurable_NeedNoNewAcknowledgement()
+    {
+        var t = new CheckpointTracker();
+        t.Emitted("p0", new Position(100, 0));
+        t.Committed(110);
+        t.Emitted("p1", new Position(150, 0));
+        t.Committed(160);
+        t.Emitted("p0", new Position(200, 0));
+        t.Committed(210);
+        Assert.True(t.Acknowledged("p0", new Position(200, 0)));
+        Assert.Equal(110ul, t.Confirmable);
+
+        // p1's batch was lost: capture restarts from 110 and emits the rest again.
+        t.Restarted();
+        Assert.Equal(0, t.PendingEvents);
+        t.Emitted("p1", new Position(150, 0));
+        Assert.False(t.Committed(160));
+        t.Emitted("p0", new Position(200, 0));
+        Assert.False(t.Committed(210));
+        Assert.True(t.Acknowledged("p1", new Position(150, 0)));
+        Assert.Equal(210ul, t.Confirmable);
+        Assert.Equal(0, t.PendingTransactions);
+    }
+
+    [Fact]
+    public void EmptyTransaction_IsConfirmableAtOnce()
+    {
+        var t = new CheckpointTracker();
+        Assert.True(t.Committed(50));
+        Assert.Equal(50ul, t.Confirmable);
+    }
+}

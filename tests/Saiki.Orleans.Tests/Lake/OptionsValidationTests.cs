@@ -1,0 +1,59 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Orleans.Hosting;
+using Saiki.Orleans.Hosting;
+using Saiki.Orleans.Lake;
+
+namespace Saiki.Orleans.Tests.Lake;
+
+/// <summary>Bad settings stop the silo with a message naming the setting.</summary>
+public sealed class OptionsValidationTests
+{
+    [Theory]
+    [InlineData("Saiki:Lake:Kind", "S3", "Saiki:Lake:S3:Bucket is required when Saiki:Lake:Kind is S3")]
+    [InlineData("Saiki:Lake:Prefix", "/lake", "Saiki:Lake:Prefix '/lake' must not start or end with '/'")]
+    [InlineData("Saiki:Pipeline:FlushInterval", "00:00:00.001", "Saiki:Pipeline:FlushInterval is 00:00:00.0010000; it must be between 00:00:00.05 and 01:00:00")]
+    [InlineData("Saiki:Pipeline:MaxBufferedChanges", "0", "Saiki:Pipeline:MaxBufferedChanges is 0; it must be at least 1")]
+    [InlineData("Saiki:Pipeline:ResyncAfter", "00:00:00.5", "Saiki:Pipeline:ResyncAfter (00:00:00.5000000) must be longer than FlushInterval (00:00:01)")]
+    [InlineData("Saiki:State:Directory", " ", "Saiki:State:Directory is required")]
+    public void BadSetting_FailsNamingIt(string key, string value, string message)
+    {
+        var services = new ServiceCollection();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { [key] = value }).Build();
+        new TestSiloBuilder(services, configuration).AddSaikiPipeline(configuration);
+        using var provider = services.BuildServiceProvider();
+        var error = Assert.Throws<OptionsValidationException>(() =>
+        {
+            _ = provider.GetRequiredService<IOptions<LakeOptions>>().Value;
+            _ = provider.GetRequiredService<IOptions<PipelineOptions>>().Value;
+            _ = provider.GetRequiredService<IOptions<StateOptions>>().Value;
+        });
+        Assert.Contains(message, error.Failures);
+    }
+
+    [Fact]
+    public void S3KeysMustComeInPairs()
+    {
+        var result = new LakeOptionsValidatorProbe().Validate(new LakeOptions { Kind = LakeKind.S3, S3 = { Bucket = "b", AccessKey = "k" } });
+        Assert.Contains("Saiki:Lake:S3:AccessKey and Saiki:Lake:S3:SecretKey must be set together", result);
+    }
+
+    private sealed class LakeOptionsValidatorProbe
+    {
+        public IEnumerable<string> Validate(LakeOptions options)
+        {
+            var services = new ServiceCollection();
+            var configuration = new ConfigurationBuilder().Build();
+            new TestSiloBuilder(services, configuration).AddSaikiPipeline(configuration);
+            using var provider = services.BuildServiceProvider();
+            return provider.GetServices<IValidateOptions<LakeOptions>>().SelectMany(v => v.Validate(null, options).Failures ?? []);
+        }
+    }
+
+    private sealed class TestSiloBuilder(IServiceCollection services, IConfiguration configuration) : ISiloBuilder
+    {
+        public IServiceCollection Services => services;
+        public IConfiguration Configuration => configuration;
+    }
+}

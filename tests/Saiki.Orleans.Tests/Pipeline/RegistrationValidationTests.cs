@@ -1,0 +1,111 @@
+using Npgsql;
+using Saiki.Orleans.Sources;
+using Saiki.Orleans.Tests.Infrastructure;
+
+namespace Saiki.Orleans.Tests.Pipeline;
+
+/// <summary>Each refused registration names the problem and leaves nothing behind: no slot, no publication, no source.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class RegistrationValidationTests(PipelineCluster fixture)
+{
+    [Fact]
+    public async Task UnreachableDatabase_IsRefusedNamingHostAndPort()
+    {
+        await using var db = await TestDatabase.CreateAsync("unreach");
+        await db.ExecuteAsync($"CREATE TABLE {db.Name}.t (id int PRIMARY KEY)");
+        var error = await RefusedAsync(db, new PostgresSourceSpec(db.Name, "Host=127.0.0.1;Port=1;Username=postgres;Database=postgres;Timeout=3", [$"{db.Name}.t"]));
+        Assert.Contains("cannot connect to PostgreSQL at 127.0.0.1:1/postgres", error.Message);
+    }
+
+    [Fact]
+    public async Task ServerWithoutLogicalWal_IsRefusedNamingTheSetting()
+    {
+        await using var plain = new NpgsqlConnection(TestEnvironment.PlainPostgresConnection);
+        await plain.OpenAsync();
+        await using (var cmd = new NpgsqlCommand("CREATE TABLE IF NOT EXISTS public.walcheck (id int PRIMARY KEY)", plain))
+        {
+            await cmd.ExecuteNonQueryAsync();
+        }
+        var id = "walcheck_" + Guid.NewGuid().ToString("N")[..8];
+        var error = await Assert.ThrowsAsync<SourceValidationException>(() =>
+            fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(id, TestEnvironment.PlainPostgresConnection, ["public.walcheck"])));
+        Assert.Contains("wal_level is 'replica'; set wal_level = logical", error.Message);
+        await using var check = new NpgsqlCommand("SELECT (SELECT count(*) FROM pg_publication) + (SELECT count(*) FROM pg_replication_slots)", plain);
+        Assert.Equal(0L, await check.ExecuteScalarAsync());
+        Assert.Null(await fixture.Client.GetSourceAsync(id));
+    }
+
+    [Fact]
+    public async Task RoleWithoutReplication_IsRefusedSayingHowToGrantIt()
+    {
+        await using var db = await TestDatabase.CreateAsync("norepl");
+        var role = db.Name + "_role";
+        await db.ExecuteAsync($"CREATE TABLE {db.Name}.t (id int PRIMARY KEY); CREATE ROLE {role} LOGIN; GRANT USAGE ON SCHEMA {db.Name} TO {role}");
+        try
+        {
+            var conn = new NpgsqlConnectionStringBuilder(db.ConnectionString) { Username = role }.ConnectionString;
+            var error = await RefusedAsync(db, new PostgresSourceSpec(db.Name, conn, [$"{db.Name}.t"]));
+            Assert.Contains($"role '{role}' lacks the REPLICATION attribute; run ALTER ROLE \"{role}\" REPLICATION", error.Message);
+        }
+        finally
+        {
+            await db.ExecuteAsync($"DROP OWNED BY {role}; DROP ROLE {role}");
+        }
+    }
+
+    [Fact]
+    public async Task MissingTable_IsRefusedNamingTheTable()
+    {
+        await using var db = await TestDatabase.CreateAsync("missing");
+        await db.ExecuteAsync($"CREATE TABLE {db.Name}.present (id int PRIMARY KEY)");
+        var error = await RefusedAsync(db, new PostgresSourceSpec(db.Name, db.ConnectionString, [$"{db.Name}.present", $"{db.Name}.absent"]));
+        Assert.Equal([$"table {db.Name}.absent does not exist"], error.Problems);
+    }
+
+    [Fact]
+    public async Task TableWithoutKeyOrFullIdentity_IsRefusedSayingWhatToDo()
+    {
+        await using var db = await TestDatabase.CreateAsync("nokey");
+        await db.ExecuteAsync($"CREATE TABLE {db.Name}.log (msg text); CREATE TABLE {db.Name}.quiet (id int PRIMARY KEY); ALTER TABLE {db.Name}.quiet REPLICA IDENTITY NOTHING");
+        var error = await RefusedAsync(db, new PostgresSourceSpec(db.Name, db.ConnectionString, [$"{db.Name}.log", $"{db.Name}.quiet"]));
+        Assert.Contains($"table {db.Name}.log has no primary key and REPLICA IDENTITY DEFAULT; add a primary key or run ALTER TABLE {db.Name}.log REPLICA IDENTITY FULL", error.Problems);
+        Assert.Contains($"table {db.Name}.quiet has REPLICA IDENTITY NOTHING", error.Message);
+    }
+
+    [Fact]
+    public async Task MalformedSpec_IsRefusedListingEveryProblem()
+    {
+        var error = await Assert.ThrowsAsync<SourceValidationException>(() =>
+            fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec("Bad-Id", "Host=127.0.0.1", ["a.b", "a.b", "no way"], 0)));
+        Assert.Contains(error.Problems, p => p.StartsWith("source id 'Bad-Id' is invalid", StringComparison.Ordinal));
+        Assert.Contains("partitions is 0; it must be between 1 and 256", error.Problems);
+        Assert.Contains("table a.b is listed more than once", error.Problems);
+        Assert.Contains("table name 'public.no way' is not of the form schema.table", error.Problems);
+    }
+
+    [Fact]
+    public async Task SecondRegistrationOfTheSameId_IsRefusedAndTheFirstKeepsRunning()
+    {
+        await using var db = await TestDatabase.CreateAsync("twice");
+        await db.ExecuteAsync($"CREATE TABLE {db.Name}.t (id int PRIMARY KEY)");
+        var spec = new PostgresSourceSpec(db.Name, db.ConnectionString, [$"{db.Name}.t"]);
+        await fixture.Client.RegisterPostgresSourceAsync(spec);
+        var error = await Assert.ThrowsAsync<SourceValidationException>(() => fixture.Client.RegisterPostgresSourceAsync(spec));
+        Assert.Contains($"source '{db.Name}' is already registered", error.Message);
+        Assert.NotNull(await fixture.Client.GetSourceAsync(db.Name));
+        Assert.Equal(1L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{db.Name}'"));
+        Assert.True(await fixture.Client.RemoveSourceAsync(db.Name));
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{db.Name}'"));
+        Assert.False(await fixture.Client.RemoveSourceAsync(db.Name));
+    }
+
+    private async Task<SourceValidationException> RefusedAsync(TestDatabase db, PostgresSourceSpec spec)
+    {
+        var error = await Assert.ThrowsAsync<SourceValidationException>(() => fixture.Client.RegisterPostgresSourceAsync(spec));
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{spec.Id}'"));
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_publication WHERE pubname = 'saiki_{spec.Id}'"));
+        Assert.Null(await fixture.Client.GetSourceAsync(spec.Id));
+        Assert.DoesNotContain(await fixture.Client.ListSourcesAsync(), s => s.Id == spec.Id);
+        return error;
+    }
+}
