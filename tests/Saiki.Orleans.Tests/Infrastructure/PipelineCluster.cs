@@ -44,6 +44,8 @@ public class PipelineCluster : IAsyncLifetime
         }).Build();
         var builder = new InProcessTestClusterBuilder(Silos);
         builder.ConfigureSilo((_, silo) => silo.AddSaikiPipeline(configuration));
+        // Tests publish batches of their own to exercise cleansing directly.
+        builder.ConfigureClient(client => client.AddMemoryStreams(SaikiNames.StreamProvider));
         Cluster = builder.Build();
         await Cluster.DeployAsync();
         Client = new SaikiClient(Cluster.Client);

@@ -1,0 +1,101 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Sockets;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Saiki.Orleans.Silo.Hosting;
+using Saiki.Orleans.Tests.Infrastructure;
+
+namespace Saiki.Orleans.Tests.Api;
+
+/// <summary>The silo process as shipped (embedded default: local lake, file state), driven over HTTP.</summary>
+public sealed class RestApiTests : IAsyncLifetime
+{
+    private readonly string _work = Path.Combine(Path.GetTempPath(), "saiki-api-" + Guid.NewGuid().ToString("N"));
+    private WebApplication _app = null!;
+    private HttpClient _http = null!;
+
+    public async Task InitializeAsync()
+    {
+        _app = SaikiHost.Build([
+            "--urls=http://127.0.0.1:0",
+            $"--Saiki:Silo:SiloPort={FreePort()}", $"--Saiki:Silo:GatewayPort={FreePort()}", "--Saiki:Silo:ClusterId=api-test",
+            $"--Saiki:Lake:Directory={_work}/lake", $"--Saiki:State:Directory={_work}/state", "--Saiki:Pipeline:FlushInterval=00:00:00.200",
+        ]);
+        await _app.StartAsync();
+        _http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+    }
+
+    public async Task DisposeAsync()
+    {
+        _http.Dispose();
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+        if (Directory.Exists(_work))
+        {
+            Directory.Delete(_work, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task SourceLifecycle_OverRest_FromRefusalToFilesToRemoval()
+    {
+        await using var db = await TestDatabase.CreateAsync("rest");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.orders (id int PRIMARY KEY, status text)");
+
+        var refused = await _http.PostAsJsonAsync("/api/sources/postgres", new { id = s, connectionString = db.ConnectionString, tables = new[] { $"{s}.orders", $"{s}.nope" } });
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal($"table {s}.nope does not exist", problem.GetProperty("errors").GetProperty("registration")[0].GetString());
+
+        var created = await _http.PostAsJsonAsync("/api/sources/postgres", new { id = s, connectionString = db.ConnectionString, tables = new[] { $"{s}.orders" }, partitions = 2 });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal($"/api/sources/{s}", created.Headers.Location?.ToString());
+
+        await db.ExecuteAsync($"INSERT INTO {s}.orders SELECT g, 'new' FROM generate_series(1, 50) g; UPDATE {s}.orders SET status = 'paid' WHERE id <= 10");
+        var source = await Eventually.MatchAsync(
+            () => _http.GetFromJsonAsync<JsonElement>($"/api/sources/{s}"),
+            j => j.GetProperty("changesDurable").GetInt64() == 60);
+        Assert.Equal(60, source.GetProperty("changesDurable").GetInt64());
+        Assert.Equal("Running", source.GetProperty("state").GetString());
+        Assert.DoesNotContain("connectionString", source.GetRawText(), StringComparison.OrdinalIgnoreCase);
+
+        var files = await _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/{s}.orders/files");
+        Assert.Equal(60, files.EnumerateArray().Sum(f => f.GetProperty("rows").GetInt32()));
+        foreach (var f in files.EnumerateArray())
+        {
+            Assert.True(File.Exists(Path.Combine(_work, "lake", f.GetProperty("key").GetString()!)));
+        }
+        var partition = await _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/{s}.orders/partitions/0");
+        Assert.Equal(24, partition.GetProperty("durable").GetString()!.Length);
+
+        var list = await _http.GetFromJsonAsync<JsonElement>("/api/sources");
+        Assert.Contains(list.EnumerateArray(), j => j.GetProperty("id").GetString() == s);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"/api/sources/{s}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"/api/sources/{s}")).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.DeleteAsync($"/api/sources/{s}")).StatusCode);
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
+    }
+
+    [Fact]
+    public async Task OpenApiDocument_DescribesTheSourceEndpoints_AndTheDashboardIsServed()
+    {
+        var doc = await _http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
+        var paths = doc.GetProperty("paths");
+        Assert.True(paths.TryGetProperty("/api/sources/postgres", out var register));
+        Assert.Contains("wal_level=logical", register.GetProperty("post").GetProperty("description").GetString());
+        Assert.True(paths.TryGetProperty("/api/sources/{id}", out _));
+        Assert.True(paths.TryGetProperty("/api/lake/{source}/{table}/files", out _));
+        var page = await _http.GetStringAsync("/");
+        Assert.Contains("/api/sources", page);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
