@@ -1,6 +1,6 @@
 namespace Saiki.Orleans.Changes;
 
-/// <summary>What a change did to a row. Written to lake files as <c>c</c>, <c>u</c>, <c>d</c> and <c>t</c>.</summary>
+/// <summary>What a change did to a row. Written to lake files as <c>c</c>, <c>u</c>, <c>d</c>, <c>t</c> and <c>r</c>.</summary>
 public enum ChangeOperation : byte
 {
     /// <summary>A row was inserted.</summary>
@@ -11,4 +11,6 @@ public enum ChangeOperation : byte
     Delete = 2,
     /// <summary>The whole table was truncated; every partition of the table receives this event.</summary>
     Truncate = 3,
+    /// <summary>A row as the initial snapshot read it (Debezium's <c>r</c>); it precedes every streamed change of the row.</summary>
+    Snapshot = 4,
 }

@@ -18,6 +18,7 @@ namespace Saiki.Orleans.Sources;
 /// <param name="LagBytes">WAL bytes between the server's current LSN and <paramref name="ConfirmedLsn"/>, when known.</param>
 /// <param name="LastCommitTime">Commit time of the newest captured transaction.</param>
 /// <param name="RegisteredAt">When the source was accepted.</param>
+/// <param name="Snapshot">Initial snapshot progress per table (empty when the source takes no snapshot).</param>
 [GenerateSerializer, Immutable, Alias("saiki.source-info")]
 public sealed record SourceInfo(
     [property: Id(0)] string Id,
@@ -34,4 +35,23 @@ public sealed record SourceInfo(
     [property: Id(11)] long FilesWritten,
     [property: Id(12)] long? LagBytes,
     [property: Id(13)] DateTimeOffset? LastCommitTime,
-    [property: Id(14)] DateTimeOffset RegisteredAt);
+    [property: Id(14)] DateTimeOffset RegisteredAt,
+    [property: Id(15)] IReadOnlyList<TableSnapshotInfo> Snapshot);
+
+/// <summary>Initial snapshot progress of one table.</summary>
+/// <param name="Table">Table (<c>schema.table</c>).</param>
+/// <param name="ChunksDone">Chunks whose rows are durable in the lake.</param>
+/// <param name="ChunksTotal">Chunks the table was split into.</param>
+/// <param name="Rows">Rows read so far.</param>
+/// <param name="RowsPerSecond">Rows per second since the snapshot started.</param>
+[GenerateSerializer, Immutable, Alias("saiki.table-snapshot-info")]
+public sealed record TableSnapshotInfo(
+    [property: Id(0)] string Table,
+    [property: Id(1)] int ChunksDone,
+    [property: Id(2)] int ChunksTotal,
+    [property: Id(3)] long Rows,
+    [property: Id(4)] double RowsPerSecond)
+{
+    /// <summary>True when every chunk is durable.</summary>
+    public bool Completed => ChunksDone == ChunksTotal;
+}

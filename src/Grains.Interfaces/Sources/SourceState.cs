@@ -5,6 +5,8 @@ public enum SourceState
 {
     /// <summary>Registered; capture is (re)connecting.</summary>
     Starting = 0,
+    /// <summary>Reading the initial snapshot; streaming starts when it is complete.</summary>
+    Snapshotting = 4,
     /// <summary>Capturing changes.</summary>
     Running = 1,
     /// <summary>Capture stopped on an error that needs an operator; <see cref="SourceInfo.Error"/> says why.</summary>

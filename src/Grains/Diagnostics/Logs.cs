@@ -46,3 +46,21 @@ internal static partial class LakeLog
     [LoggerMessage(1204, LogLevel.Information, "Partition {Partition}: recovered durable position {Position} from the manifest, removed {Orphans} unlisted data files")]
     public static partial void Recovered(ILogger logger, string partition, string position, int orphans);
 }
+
+internal static partial class SnapshotLog
+{
+    [LoggerMessage(1301, LogLevel.Information, "Source {SourceId}: snapshot of {Chunks} chunks over {Tables} tables from consistent point {Lsn}")]
+    public static partial void Planned(ILogger logger, string sourceId, int chunks, int tables, string lsn);
+
+    [LoggerMessage(1302, LogLevel.Information, "Source {SourceId}: snapshot {Done}/{Total} chunks, {Rows} rows, {Rate:F0} rows/s")]
+    public static partial void Progress(ILogger logger, string sourceId, int done, int total, long rows, double rate);
+
+    [LoggerMessage(1303, LogLevel.Warning, "Source {SourceId}: snapshot chunk {Chunk} failed, retrying")]
+    public static partial void ChunkFailed(ILogger logger, string sourceId, int chunk, Exception exception);
+
+    [LoggerMessage(1304, LogLevel.Warning, "Source {SourceId}: exported snapshot no longer available for chunk {Chunk} ({Reason}); reading a fresh snapshot")]
+    public static partial void ExportGone(ILogger logger, string sourceId, int chunk, string reason);
+
+    [LoggerMessage(1305, LogLevel.Information, "Source {SourceId}: snapshot complete, {Rows} rows in {Seconds:F1} s; streaming from {Lsn}")]
+    public static partial void Completed(ILogger logger, string sourceId, long rows, double seconds, string lsn);
+}

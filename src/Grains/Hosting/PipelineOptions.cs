@@ -18,6 +18,15 @@ public sealed class PipelineOptions
     /// <summary>Default interval at which each silo makes sure registered sources are capturing.</summary>
     public static readonly TimeSpan DEFAULT_SUPERVISION_INTERVAL = TimeSpan.FromSeconds(10);
 
+    /// <summary>Default pages (8 KiB each) per initial-snapshot chunk.</summary>
+    public const int DEFAULT_SNAPSHOT_CHUNK_PAGES = 2048;
+    /// <summary>Default number of chunks read at once.</summary>
+    public const int DEFAULT_SNAPSHOT_PARALLELISM = 4;
+
+    /// <summary>Pages (8 KiB each) per initial-snapshot chunk: the unit of parallelism and of resumption.</summary>
+    public int SnapshotChunkPages { get; set; } = DEFAULT_SNAPSHOT_CHUNK_PAGES;
+    /// <summary>Chunks read at once per source, each on its own connection, spread over the silos.</summary>
+    public int SnapshotParallelism { get; set; } = DEFAULT_SNAPSHOT_PARALLELISM;
     /// <summary>Maximum age of buffered changes before a partition writes a file (latency bound).</summary>
     public TimeSpan FlushInterval { get; set; } = DEFAULT_FLUSH_INTERVAL;
     /// <summary>Buffered changes that make a partition write a file at once (size bound).</summary>
@@ -50,6 +59,14 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         if (o.ResyncAfter <= o.FlushInterval)
         {
             errors.Add($"{PipelineOptions.Section}:ResyncAfter ({o.ResyncAfter}) must be longer than FlushInterval ({o.FlushInterval})");
+        }
+        if (o.SnapshotChunkPages < 1)
+        {
+            errors.Add($"{PipelineOptions.Section}:SnapshotChunkPages is {o.SnapshotChunkPages}; it must be at least 1");
+        }
+        if (o.SnapshotParallelism is < 1 or > 64)
+        {
+            errors.Add($"{PipelineOptions.Section}:SnapshotParallelism is {o.SnapshotParallelism}; it must be between 1 and 64");
         }
         if (o.SupervisionInterval < TimeSpan.FromMilliseconds(100))
         {

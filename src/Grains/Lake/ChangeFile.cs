@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
@@ -16,29 +15,15 @@ public static class ChangeFile
     /// <summary>Encodes a run of changes of one partition.</summary>
     public static byte[] Write(PartitionAddress partition, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> changes)
     {
-        using var output = new MemoryStream();
-        using (var gzip = new GZipStream(output, CompressionLevel.Fastest, leaveOpen: true))
+        using var writer = new ChangeFileWriter(partition);
+        foreach (var (schema, change) in changes)
         {
-            var buffer = new ArrayBufferWriter<byte>(1 << 16);
-            using var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = true });
-            foreach (var (schema, change) in changes)
-            {
-                WriteLine(json, partition, schema, change);
-                json.Flush();
-                json.Reset();
-                buffer.Write("\n"u8);
-                if (buffer.WrittenCount > 1 << 15)
-                {
-                    gzip.Write(buffer.WrittenSpan);
-                    buffer.ResetWrittenCount();
-                }
-            }
-            gzip.Write(buffer.WrittenSpan);
+            writer.Add(schema, change);
         }
-        return output.ToArray();
+        return writer.Finish();
     }
 
-    private static void WriteLine(Utf8JsonWriter json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
+    internal static void WriteLine(Utf8JsonWriter json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
     {
         json.WriteStartObject();
         json.WriteString("op", OperationCode(change.Operation));
@@ -90,6 +75,7 @@ public static class ChangeFile
         ChangeOperation.Update => "u",
         ChangeOperation.Delete => "d",
         ChangeOperation.Truncate => "t",
+        ChangeOperation.Snapshot => "r",
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "unknown operation"),
     };
 

@@ -8,6 +8,8 @@ namespace Saiki.Orleans.Lake;
 /// of the same changes lands on the same key:
 /// <c>{prefix}/{source}/{schema.table}/dt=YYYY-MM-DD/part-PPPP-{first}-{last}.jsonl.gz</c>.
 /// Manifest entries sort by last position: <c>{prefix}/_manifest/{source}/{schema.table}/part-PPPP/{last}.json</c>.
+/// Initial-snapshot chunks live beside them: <c>{source}/{schema.table}/snapshot/chunk-NNNNNN.jsonl.gz</c>, with manifest
+/// entries under <c>…/snapshot/</c> whose partition is -1.
 /// </summary>
 public sealed class LakeLayout(string prefix)
 {
@@ -29,6 +31,12 @@ public sealed class LakeLayout(string prefix)
 
     /// <summary>Prefix of every manifest entry of a table.</summary>
     public string TableManifestPrefix(string sourceId, string table) => $"{_prefix}_manifest/{sourceId}/{table}/";
+
+    /// <summary>Key of an initial-snapshot chunk file.</summary>
+    public string SnapshotDataKey(string sourceId, string table, int chunk) => $"{_prefix}{sourceId}/{table}/snapshot/chunk-{chunk:D6}.jsonl.gz";
+
+    /// <summary>Key of the manifest entry of an initial-snapshot chunk.</summary>
+    public string SnapshotManifestKey(string sourceId, string table, int chunk) => $"{TableManifestPrefix(sourceId, table)}snapshot/chunk-{chunk:D6}.json";
 
     /// <summary>The first position named in a data key, or null when the key is not a data key.</summary>
     public static Position? FirstPositionOfDataKey(string key)

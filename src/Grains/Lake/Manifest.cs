@@ -17,6 +17,10 @@ public sealed class Manifest(ILakeStore store, LakeLayout layout)
     public Task AddAsync(PartitionAddress partition, ManifestEntry entry, CancellationToken cancellationToken = default) =>
         store.PutAsync(layout.ManifestKey(partition, entry.Last), JsonSerializer.SerializeToUtf8Bytes(entry, Json), cancellationToken);
 
+    /// <summary>Records an initial-snapshot chunk file.</summary>
+    public Task AddSnapshotChunkAsync(int chunk, ManifestEntry entry, CancellationToken cancellationToken = default) =>
+        store.PutAsync(layout.SnapshotManifestKey(entry.Source, entry.Table, chunk), JsonSerializer.SerializeToUtf8Bytes(entry, Json), cancellationToken);
+
     /// <summary>Entries of one partition, in position order, optionally only those ending after <paramref name="after"/>.</summary>
     public async IAsyncEnumerable<ManifestEntry> ListAsync(PartitionAddress partition, Position? after = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {

@@ -8,6 +8,7 @@ using Orleans.Runtime;
 using Orleans.Streams;
 using Saiki.Orleans.Capture;
 using Saiki.Orleans.Capture.Postgres;
+using Saiki.Orleans.Capture.Snapshot;
 using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.Hosting;
@@ -35,6 +36,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private CancellationTokenSource? _run;
     private Task _loop = Task.CompletedTask;
     private PostgresCapture? _capture;
+    private SlotExport? _export;
     private IStreamProvider? _streams;
     private bool _dirty;
     private long? _lagBytes;
@@ -56,7 +58,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
 
     private string Id => this.GetPrimaryKeyString();
 
-    private bool ShouldCapture => _state.State.Spec is not null && _state.State.State is SourceState.Starting or SourceState.Running;
+    private bool ShouldCapture => _state.State.Spec is not null && _state.State.State is SourceState.Starting or SourceState.Running or SourceState.Snapshotting;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -89,14 +91,26 @@ public sealed class SourceGrain : Grain, ISourceGrain
             throw new SourceValidationException($"source id '{spec.Id}' does not match grain '{Id}'");
         }
         var accepted = await PostgresSourceAdmin.ValidateAsync(spec);
-        await PostgresSourceAdmin.CreatePublicationAndSlotAsync(accepted);
+        var export = await PostgresSourceAdmin.CreatePublicationAndSlotAsync(accepted);
         try
         {
-            _state.State = new SourceGrainState { Spec = accepted, State = SourceState.Starting, RegisteredAt = DateTimeOffset.UtcNow };
+            var state = new SourceGrainState { Spec = accepted, State = SourceState.Starting, RegisteredAt = DateTimeOffset.UtcNow };
+            if (accepted.Snapshot == SnapshotMode.Initial)
+            {
+                state.Snapshot = new SnapshotPlan { ConsistentPoint = export.ConsistentPoint };
+                foreach (var table in accepted.Tables)
+                {
+                    state.Snapshot.AddTable(table, await PostgresSourceAdmin.TablePagesAsync(accepted.ConnectionString, table, default), _options.SnapshotChunkPages);
+                }
+                state.State = SourceState.Snapshotting;
+            }
+            _state.State = state;
             await _state.WriteStateAsync();
+            _export = export;
         }
         catch
         {
+            await export.DisposeAsync();
             await PostgresSourceAdmin.DropPublicationAndSlotAsync(accepted);
             throw;
         }
@@ -174,6 +188,11 @@ public sealed class SourceGrain : Grain, ISourceGrain
             await run.CancelAsync();
         }
         await _loop;
+        if (_export is not null)
+        {
+            await _export.DisposeAsync();
+            _export = null;
+        }
         if (_state.State.State == SourceState.Running)
         {
             _state.State.State = SourceState.Starting;
@@ -200,6 +219,11 @@ public sealed class SourceGrain : Grain, ISourceGrain
                 _tracker.Restarted();
                 _streamSequence.Clear();
                 _sinceConfirmMoved.Restart();
+                if (_state.State.Snapshot is { Completed: false } plan)
+                {
+                    _state.State.State = SourceState.Snapshotting;
+                    await RunSnapshotAsync(spec, plan, run.Token);
+                }
                 await using var capture = new PostgresCapture(spec, _logger);
                 await capture.StartAsync(run.Token);
                 _capture = capture;
@@ -242,6 +266,68 @@ public sealed class SourceGrain : Grain, ISourceGrain
     }
 
     private bool _stopping;
+
+    /// <summary>
+    /// Reads the chunks not yet durable, a few at a time on chunk grains spread over the silos. Streaming starts
+    /// only afterwards, at the slot's consistent point, so snapshot rows precede every streamed change.
+    /// </summary>
+    private async Task RunSnapshotAsync(PostgresSourceSpec spec, SnapshotPlan plan, CancellationToken ct)
+    {
+        if (plan.StartedAt == default)
+        {
+            plan.StartedAt = DateTimeOffset.UtcNow;
+        }
+        SnapshotLog.Planned(_logger, Id, plan.Chunks.Count, spec.Tables.Count, Position.FormatLsn(plan.ConsistentPoint));
+        var pending = new Queue<SnapshotChunk>(plan.Chunks.Where(c => !c.Done));
+        var running = new Dictionary<Task<long>, SnapshotChunk>();
+        while (pending.Count > 0 || running.Count > 0)
+        {
+            while (running.Count < _options.SnapshotParallelism && pending.TryDequeue(out var next))
+            {
+                var work = new SnapshotChunkWork(Id, spec.ConnectionString, next.Table, next.Index, next.FromPage, next.ToPage,
+                    _export?.SnapshotName, plan.ConsistentPoint, plan.StartedAt);
+                running[GrainFactory.GetGrain<ISnapshotChunkGrain>($"{Id}|{next.Table}|{next.Index}").ReadAsync(work)] = next;
+            }
+            var finished = await Task.WhenAny(running.Keys).WaitAsync(ct);
+            var chunk = running[finished];
+            running.Remove(finished);
+            try
+            {
+                chunk.Rows = await finished;
+                chunk.Done = true;
+                await _state.WriteStateAsync(ct);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                SnapshotLog.ChunkFailed(_logger, Id, chunk.Index, e);
+                pending.Enqueue(chunk);
+                await Task.Delay(500, ct);
+            }
+        }
+        plan.CompletedAt = DateTimeOffset.UtcNow;
+        await _state.WriteStateAsync(ct);
+        if (_export is not null)
+        {
+            await _export.DisposeAsync();
+            _export = null;
+        }
+        var rows = plan.Chunks.Sum(c => c.Rows);
+        SnapshotLog.Completed(_logger, Id, rows, (plan.CompletedAt.Value - plan.StartedAt).TotalSeconds, Position.FormatLsn(plan.ConsistentPoint));
+    }
+
+    private IReadOnlyList<TableSnapshotInfo> SnapshotProgress()
+    {
+        if (_state.State.Snapshot is not { } plan)
+        {
+            return [];
+        }
+        var seconds = Math.Max(0.001, ((plan.CompletedAt ?? DateTimeOffset.UtcNow) - plan.StartedAt).TotalSeconds);
+        return plan.Chunks.GroupBy(c => c.Table).Select(g =>
+        {
+            var rows = g.Sum(c => c.Rows);
+            return new TableSnapshotInfo(g.Key, g.Count(c => c.Done), g.Count(), rows, plan.StartedAt == default ? 0 : rows / seconds);
+        }).ToArray();
+    }
 
     private async Task PumpAsync(PostgresCapture capture, long epoch, CancellationToken ct)
     {
@@ -349,7 +435,12 @@ public sealed class SourceGrain : Grain, ISourceGrain
             var rate = (_state.State.ChangesCaptured - _capturedAtLastLog) / _sinceLog.Elapsed.TotalSeconds;
             _capturedAtLastLog = _state.State.ChangesCaptured;
             _sinceLog.Restart();
-            if (ShouldCapture)
+            if (_state.State.Snapshot is { Completed: false } plan && _state.State.State == SourceState.Snapshotting)
+            {
+                var progress = SnapshotProgress();
+                SnapshotLog.Progress(_logger, Id, plan.Chunks.Count(c => c.Done), plan.Chunks.Count, progress.Sum(p => p.Rows), progress.Sum(p => p.RowsPerSecond));
+            }
+            else if (ShouldCapture)
             {
                 SourceLog.Progress(_logger, Id, rate, Position.FormatLsn(_state.State.ConfirmedLsn), _tracker.PendingEvents);
                 try
@@ -379,6 +470,6 @@ public sealed class SourceGrain : Grain, ISourceGrain
             PostgresNames.Slot(Id), PostgresNames.Publication(Id),
             Position.FormatLsn(s.ConfirmedLsn), s.ChangesCaptured,
             s.Partitions.Values.Sum(p => p.Rows), s.Partitions.Values.Sum(p => p.Files),
-            _lagBytes, _lastCommitTime, s.RegisteredAt);
+            _lagBytes, _lastCommitTime, s.RegisteredAt, SnapshotProgress());
     }
 }

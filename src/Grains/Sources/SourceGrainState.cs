@@ -1,4 +1,5 @@
 using Orleans;
+using Saiki.Orleans.Capture.Snapshot;
 using Saiki.Orleans.Sources;
 
 namespace Saiki.Orleans.Sources;
@@ -23,6 +24,8 @@ public sealed class SourceGrainState
     [Id(6)] public Dictionary<string, PartitionCounters> Partitions { get; set; } = new();
     /// <summary>Changes read since registration.</summary>
     [Id(7)] public long ChangesCaptured { get; set; }
+    /// <summary>The initial snapshot, when the source takes one.</summary>
+    [Id(8)] public SnapshotPlan? Snapshot { get; set; }
 }
 
 /// <summary>A partition's cumulative counters as its acknowledgements report them.</summary>

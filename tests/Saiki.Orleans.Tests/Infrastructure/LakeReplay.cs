@@ -1,3 +1,4 @@
+using Saiki.Orleans.Capture;
 using Saiki.Orleans.Lake;
 
 namespace Saiki.Orleans.Tests.Infrastructure;
@@ -12,10 +13,16 @@ public sealed class LakeReplay
     public required int Files { get; init; }
     public required long Changes { get; init; }
     public required IReadOnlyList<string> Problems { get; init; }
+    public required long SnapshotRows { get; init; }
 
-    public static async Task<LakeReplay> LoadAsync(ILakeStore store, LakeLayout layout, string sourceId, string table, IReadOnlyList<string> keyColumns)
+    /// <summary>
+    /// Snapshot chunk files (partition -1) come first: their rows are routed to the partition their key hashes
+    /// to, and that partition's changes are applied on top in position order.
+    /// </summary>
+    public static async Task<LakeReplay> LoadAsync(ILakeStore store, LakeLayout layout, string sourceId, string table, IReadOnlyList<string> keyColumns, int partitions)
     {
         var problems = new List<string>();
+        long snapshotRows = 0;
         var entries = new List<ManifestEntry>();
         await foreach (var e in new Manifest(store, layout).ListTableAsync(sourceId, table))
         {
@@ -23,15 +30,33 @@ public sealed class LakeReplay
         }
         var rows = new Dictionary<string, Dictionary<string, string?>>();
         long changes = 0;
-        foreach (var partition in entries.GroupBy(e => e.Partition))
+        var snapshot = new List<LakeRecord>[partitions];
+        for (var p = 0; p < partitions; p++)
         {
+            snapshot[p] = [];
+        }
+        foreach (var entry in entries.Where(e => e.Partition == -1).OrderBy(e => e.First))
+        {
+            foreach (var r in ChangeFile.Read(await store.GetAsync(entry.Key) ?? throw new InvalidOperationException($"manifest lists {entry.Key} but it is missing")))
+            {
+                snapshot[KeyPartitioner.PartitionOf(keyColumns.Select(k => r.Key![k]).ToArray(), partitions)].Add(r);
+                snapshotRows++;
+            }
+        }
+        for (var p = 0; p < partitions; p++)
+        {
+            // After a resumed snapshot a row can sit in two chunks; the later chunk wins, and the stream decides.
             var state = new Dictionary<string, Dictionary<string, string?>>();
+            foreach (var r in snapshot[p])
+            {
+                state[KeyOf(r.Key!, keyColumns)] = r.After!.ToDictionary(kv => kv.Key, kv => kv.Value);
+            }
             var last = Saiki.Orleans.Changes.Position.Zero;
-            foreach (var entry in partition.OrderBy(e => e.First))
+            foreach (var entry in entries.Where(e => e.Partition == p).OrderBy(e => e.First))
             {
                 if (entry.First <= last)
                 {
-                    problems.Add($"partition {partition.Key}: file {entry.Key} starts at {entry.First}, not after {last}");
+                    problems.Add($"partition {p}: file {entry.Key} starts at {entry.First}, not after {last}");
                 }
                 var bytes = await store.GetAsync(entry.Key) ?? throw new InvalidOperationException($"manifest lists {entry.Key} but it is missing");
                 var records = ChangeFile.Read(bytes);
@@ -43,7 +68,7 @@ public sealed class LakeReplay
                 {
                     if (r.Position <= last)
                     {
-                        problems.Add($"partition {partition.Key}: {r.Position} after {last} (duplicate or out of order)");
+                        problems.Add($"partition {p}: {r.Position} after {last} (duplicate or out of order)");
                     }
                     last = r.Position;
                     changes++;
@@ -66,7 +91,7 @@ public sealed class LakeReplay
                 rows[k] = v;
             }
         }
-        return new LakeReplay { Rows = rows, Files = entries.Count, Changes = changes, Problems = problems };
+        return new LakeReplay { Rows = rows, Files = entries.Count, Changes = changes, Problems = problems, SnapshotRows = snapshotRows };
     }
 
     private static string KeyOf(IReadOnlyDictionary<string, string?> key, IReadOnlyList<string> keyColumns) =>

@@ -60,14 +60,14 @@ public sealed class CrashTests(CrashCluster fixture) : IClassFixture<CrashCluste
         {
             var expected = await db.ReadTableAsync($"{s}.{table}", key);
             var replay = await Eventually.MatchAsync(
-                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.{table}", key),
+                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.{table}", key, 4),
                 r => LakeReplay.Compare(expected, r.Rows).Count == 0,
                 TimeSpan.FromSeconds(90));
             Assert.Empty(replay.Problems);
             Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
         }
         // Every update of an account is in the lake exactly once: version counts them.
-        var accounts = await LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.accounts", ["id"]);
+        var accounts = await LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.accounts", ["id"], 4);
         var updates = (long)(await db.ScalarAsync($"SELECT sum(version) FROM {s}.accounts"))!;
         Assert.Equal(50 + updates, accounts.Changes);
 

@@ -18,7 +18,8 @@ public sealed class EndToEndTests(PipelineCluster fixture)
             ALTER TABLE {s}.events REPLICA IDENTITY FULL;
             """);
         var info = await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.orders", $"{s}.items", $"{s}.events"], 3));
-        Assert.Equal(SourceState.Starting, info.State);
+        Assert.Equal(SourceState.Snapshotting, info.State);
+        Assert.Equal(3, info.Snapshot.Count);
 
         await db.ExecuteAsync($"""
             INSERT INTO {s}.orders SELECT g, 'created', g * 1.5, NULL FROM generate_series(1, 300) g;
@@ -62,7 +63,7 @@ public sealed class EndToEndTests(PipelineCluster fixture)
             var qualified = $"{schema}.{table}";
             var expected = await db.ReadTableAsync(qualified, key);
             var replay = await Eventually.MatchAsync(
-                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, schema, qualified, key),
+                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, schema, qualified, key, 3),
                 r => LakeReplay.Compare(expected, r.Rows).Count == 0);
             Assert.Empty(replay.Problems);
             Assert.Empty(LakeReplay.Compare(expected, replay.Rows));

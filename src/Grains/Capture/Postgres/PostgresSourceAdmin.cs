@@ -1,4 +1,5 @@
 using Npgsql;
+using Npgsql.Replication;
 using Saiki.Orleans.Changes;
 using Saiki.Orleans.Sources;
 
@@ -101,23 +102,67 @@ public static class PostgresSourceAdmin
         return spec with { Tables = tables };
     }
 
-    /// <summary>Creates the publication and the slot; on failure leaves neither behind.</summary>
-    public static async Task CreatePublicationAndSlotAsync(PostgresSourceSpec spec, CancellationToken ct = default)
+    /// <summary>
+    /// Creates the publication and the slot; on failure leaves neither behind. With an initial snapshot the slot
+    /// exports one: the returned export must stay open, without running another command, until every snapshot
+    /// reader has imported it (or the snapshot is done).
+    /// </summary>
+    public static async Task<SlotExport> CreatePublicationAndSlotAsync(PostgresSourceSpec spec, CancellationToken ct = default)
     {
         await using var conn = await OpenAsync(spec.ConnectionString, ct);
         var publication = PostgresNames.Publication(spec.Id);
         var tables = string.Join(", ", spec.Tables.Select(PostgresNames.QuoteQualified));
         await Execute(conn, $"CREATE PUBLICATION {PostgresNames.Quote(publication)} FOR TABLE {tables}", ct);
+        var replication = new LogicalReplicationConnection(spec.ConnectionString);
         try
         {
-            await Execute(conn, "SELECT pg_create_logical_replication_slot($1, 'pgoutput')", ct, PostgresNames.Slot(spec.Id));
+            await replication.Open(ct);
+            var mode = spec.Snapshot == SnapshotMode.Initial ? LogicalSlotSnapshotInitMode.Export : LogicalSlotSnapshotInitMode.NoExport;
+            var slot = await replication.CreatePgOutputReplicationSlot(PostgresNames.Slot(spec.Id), temporarySlot: false, slotSnapshotInitMode: mode, cancellationToken: ct);
+            var export = new SlotExport((ulong)slot.ConsistentPoint, slot.SnapshotName, replication);
+            if (spec.Snapshot != SnapshotMode.Initial)
+            {
+                await export.DisposeAsync();
+            }
+            return export;
         }
-        catch (PostgresException e)
+        catch (Exception e) when (e is PostgresException or NpgsqlException)
         {
+            await replication.DisposeAsync();
             await Execute(conn, $"DROP PUBLICATION IF EXISTS {PostgresNames.Quote(publication)}", CancellationToken.None);
-            throw new SourceValidationException($"could not create replication slot '{PostgresNames.Slot(spec.Id)}': {e.MessageText}" +
-                (e.SqlState == PostgresErrorCodes.ConfigurationLimitExceeded ? "; raise max_replication_slots or drop unused slots" : ""));
+            var pg = e as PostgresException;
+            throw new SourceValidationException($"could not create replication slot '{PostgresNames.Slot(spec.Id)}': {pg?.MessageText ?? e.Message}" +
+                (pg?.SqlState == PostgresErrorCodes.ConfigurationLimitExceeded ? "; raise max_replication_slots or drop unused slots" : ""));
         }
+    }
+
+    /// <summary>Pages a table has now (the snapshot's chunking unit).</summary>
+    public static async Task<long> TablePagesAsync(string connectionString, string table, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(connectionString, ct);
+        var pages = await Scalar(conn, "SELECT pg_relation_size(to_regclass($1)) / current_setting('block_size')::bigint", ct, PostgresNames.QuoteQualified(table));
+        return pages is long p ? p : 0;
+    }
+
+    /// <summary>Schema of a table by name, columns in the order pgoutput and COPY use (generated columns excluded).</summary>
+    public static async Task<TableSchema> LoadTableSchemaAsync(NpgsqlConnection conn, string table, CancellationToken ct)
+    {
+        var columns = new List<string>();
+        uint oid = 0;
+        await using (var cmd = Command(conn, "SELECT attrelid::oid, attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", [PostgresNames.QuoteQualified(table)]))
+        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        {
+            while (await reader.ReadAsync(ct))
+            {
+                oid = reader.GetFieldValue<uint>(0);
+                columns.Add(reader.GetString(1));
+            }
+        }
+        if (columns.Count == 0)
+        {
+            throw new InvalidOperationException($"table {table} does not exist or has no columns");
+        }
+        return await LoadSchemaAsync(conn, oid, table, columns, ct);
     }
 
     /// <summary>Drops slot and publication (waiting briefly for an exiting walsender to release the slot).</summary>

@@ -1,0 +1,75 @@
+using System.Data;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+using Orleans;
+using Saiki.Orleans.Capture.Postgres;
+using Saiki.Orleans.Changes;
+using Saiki.Orleans.Diagnostics;
+using Saiki.Orleans.Lake;
+using Saiki.Orleans.Sources;
+
+namespace Saiki.Orleans.Capture.Snapshot;
+
+/// <summary>
+/// Reads one CTID range with <c>COPY … TO STDOUT</c> inside a transaction that imports the slot's exported
+/// snapshot, and writes the rows as one lake file. Chunks are independent grains, so the placement spreads them
+/// over the silos. When the export has ended (the source restarted mid-snapshot) the chunk reads a fresh
+/// snapshot instead: its rows may then be newer than the consistent point, which the stream that follows from
+/// the consistent point corrects, because every change after it is applied on top of the snapshot rows.
+/// </summary>
+public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, ILogger<SnapshotChunkGrain> logger) : Grain, ISnapshotChunkGrain
+{
+    /// <inheritdoc />
+    public async Task<long> ReadAsync(SnapshotChunkWork work)
+    {
+        var ct = CancellationToken.None;
+        await using var conn = await PostgresSourceAdmin.OpenAsync(work.ConnectionString, ct);
+        await using var tx = await BeginAsync(conn, work, ct);
+        var schema = await PostgresSourceAdmin.LoadTableSchemaAsync(conn, work.Table, ct);
+        var position = new Position(work.ConsistentPoint - 1, (uint)work.Chunk);
+        var address = new PartitionAddress(work.SourceId, work.Table, -1);
+        var columns = string.Join(", ", schema.Columns.Select(c => PostgresNames.Quote(c.Name)));
+        var range = $"ctid >= '({work.FromPage},0)'::tid" + (work.ToPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
+        using var file = new ChangeFileWriter(address);
+        using (var copy = await conn.BeginTextExportAsync($"COPY (SELECT {columns} FROM {PostgresNames.QuoteQualified(work.Table)} WHERE {range}) TO STDOUT", ct))
+        {
+            while (await copy.ReadLineAsync(ct) is { } line)
+            {
+                file.Add(schema, new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, CopyText.ParseRow(line, schema.Columns.Count)));
+            }
+        }
+        await tx.CommitAsync(ct);
+        var content = file.Finish();
+        var key = layout.SnapshotDataKey(work.SourceId, work.Table, work.Chunk);
+        await store.PutAsync(key, content, ct);
+        await new Manifest(store, layout).AddSnapshotChunkAsync(work.Chunk, new ManifestEntry(
+            key, work.SourceId, work.Table, -1, file.Count, content.Length, position, position, work.SnapshotTime, work.SnapshotTime, DateTimeOffset.UtcNow), ct);
+        SaikiMetrics.RowsWritten.Add(file.Count);
+        SaikiMetrics.FilesWritten.Add(1);
+        SaikiMetrics.BytesWritten.Add(content.Length);
+        this.DeactivateOnIdle();
+        return file.Count;
+    }
+
+    private async Task<NpgsqlTransaction> BeginAsync(NpgsqlConnection conn, SnapshotChunkWork work, CancellationToken ct)
+    {
+        var tx = await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        if (work.SnapshotName is not { } name)
+        {
+            return tx;
+        }
+        try
+        {
+            await using var cmd = new NpgsqlCommand($"SET TRANSACTION SNAPSHOT '{name.Replace("'", "''", StringComparison.Ordinal)}'", conn, tx);
+            await cmd.ExecuteNonQueryAsync(ct);
+            return tx;
+        }
+        catch (PostgresException e)
+        {
+            // The export ended (its connection closed); a fresh snapshot is still correct, see the class comment.
+            SnapshotLog.ExportGone(logger, work.SourceId, work.Chunk, e.MessageText);
+            await tx.DisposeAsync();
+            return await conn.BeginTransactionAsync(IsolationLevel.RepeatableRead, ct);
+        }
+    }
+}

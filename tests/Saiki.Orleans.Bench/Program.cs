@@ -1,0 +1,23 @@
+using Saiki.Orleans.Bench;
+
+// One benchmark per subcommand. Progress goes to stderr; stdout carries only the final name=value lines, so a
+// caller can `grep =` or parse them without filtering.
+var command = args.FirstOrDefault();
+return command switch
+{
+    "postgres" => await PostgresBench.RunAsync(args[1..]),
+    "-h" or "--help" or "help" => Usage(0),
+    null => Usage(2),
+    _ => Usage(2, $"unknown benchmark '{command}'"),
+};
+
+static int Usage(int exitCode, string? problem = null)
+{
+    if (problem is not null)
+    {
+        Console.Error.WriteLine($"bench: {problem}");
+    }
+    Console.Error.WriteLine("usage: Saiki.Orleans.Bench postgres [options]");
+    Console.Error.WriteLine(BenchOptions.Help);
+    return exitCode;
+}
