@@ -5,7 +5,8 @@ namespace Saiki.Orleans.Capture;
 /// <summary>
 /// Decides how far a source may confirm to its database. A transaction is confirmable when every partition that
 /// received one of its changes reports the change durable; transactions confirm strictly in commit order, so the
-/// confirmed LSN never passes a change that could still be lost.
+/// confirmed LSN never passes a change that could still be lost. It also counts changes in flight (emitted,
+/// not yet durable), which bounds memory whatever the size of a transaction.
 /// </summary>
 public sealed class CheckpointTracker
 {
@@ -13,6 +14,10 @@ public sealed class CheckpointTracker
     private readonly Dictionary<string, Position> _durable = new(StringComparer.Ordinal);
     private Dictionary<string, Position> _open = new(StringComparer.Ordinal);
     private long _openEvents;
+    private readonly Dictionary<string, InFlightRuns> _inFlight = new(StringComparer.Ordinal);
+
+    /// <summary>Changes emitted and not yet reported durable by their partition: the back-pressure measure.</summary>
+    public long InFlightEvents { get; private set; }
 
     /// <summary>Changes emitted but not yet confirmable.</summary>
     public long PendingEvents { get; private set; }
@@ -29,6 +34,42 @@ public sealed class CheckpointTracker
         _open[stream] = position;
         _openEvents++;
         PendingEvents++;
+        if (_durable.TryGetValue(stream, out var durable) && position <= durable)
+        {
+            return; // a replay of something already in the lake
+        }
+        if (!_inFlight.TryGetValue(stream, out var runs))
+        {
+            _inFlight[stream] = runs = new InFlightRuns();
+        }
+        runs.Add(position);
+        InFlightEvents++;
+    }
+
+    /// <summary>
+    /// How long the oldest unacknowledged run of changes has waited. A healthy partition acknowledges within a
+    /// few flush intervals, so a long wait means its batch (or its buffer) was lost and capture must replay.
+    /// </summary>
+    public TimeSpan OldestInFlightAge
+    {
+        get
+        {
+            var oldest = long.MaxValue;
+            foreach (var runs in _inFlight.Values)
+            {
+                oldest = Math.Min(oldest, runs.OldestEmittedAt);
+            }
+            return oldest == long.MaxValue ? TimeSpan.Zero : TimeSpan.FromMilliseconds(Environment.TickCount64 - oldest);
+        }
+    }
+
+    /// <summary>Ends the current runs of in-flight changes, so acknowledgements can release them batch by batch.</summary>
+    public void Sealed()
+    {
+        foreach (var runs in _inFlight.Values)
+        {
+            runs.Seal();
+        }
     }
 
     /// <summary>The open transaction committed at <paramref name="endLsn"/>. Returns true when the confirmable LSN moved.</summary>
@@ -43,12 +84,17 @@ public sealed class CheckpointTracker
     /// <summary>A partition reports everything it received up to <paramref name="durable"/> as durable. Returns true when the confirmable LSN moved.</summary>
     public bool Acknowledged(string stream, Position durable)
     {
-        if (_durable.TryGetValue(stream, out var known) && known >= durable)
+        var moved = !_durable.TryGetValue(stream, out var known) || durable > known;
+        if (moved)
         {
-            return false;
+            _durable[stream] = durable;
         }
-        _durable[stream] = durable;
-        return Advance();
+        // Even an acknowledgement that moves nothing releases replays emitted since the last one.
+        if (_inFlight.TryGetValue(stream, out var runs))
+        {
+            InFlightEvents -= runs.Release(moved ? durable : known);
+        }
+        return moved && Advance();
     }
 
     /// <summary>
@@ -61,6 +107,8 @@ public sealed class CheckpointTracker
         _open = new Dictionary<string, Position>(StringComparer.Ordinal);
         _openEvents = 0;
         PendingEvents = 0;
+        _inFlight.Clear();
+        InFlightEvents = 0;
     }
 
     private bool Advance()
@@ -89,6 +137,41 @@ public sealed class CheckpointTracker
             }
         }
         return true;
+    }
+
+    /// <summary>Consecutive emitted positions of one stream, grouped into runs (one per sealed batch).</summary>
+    private sealed class InFlightRuns
+    {
+        private readonly Queue<(Position Last, long Count, long EmittedAt)> _sealed = new();
+        private (Position Last, long Count, long EmittedAt)? _open;
+
+        public long OldestEmittedAt => _sealed.TryPeek(out var run) ? run.EmittedAt : _open?.EmittedAt ?? long.MaxValue;
+
+        public void Add(Position position) => _open = (position, (_open?.Count ?? 0) + 1, _open?.EmittedAt ?? Environment.TickCount64);
+
+        public void Seal()
+        {
+            if (_open is { } run)
+            {
+                _sealed.Enqueue(run);
+                _open = null;
+            }
+        }
+
+        public long Release(Position durable)
+        {
+            long released = 0;
+            while (_sealed.TryPeek(out var run) && run.Last <= durable)
+            {
+                released += _sealed.Dequeue().Count;
+            }
+            if (_sealed.Count == 0 && _open is { } open && open.Last <= durable)
+            {
+                released += open.Count;
+                _open = null;
+            }
+            return released;
+        }
     }
 
     private sealed record PendingTransaction(ulong EndLsn, Dictionary<string, Position> LastByStream, long Events);

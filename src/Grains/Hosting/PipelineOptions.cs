@@ -31,7 +31,8 @@ public sealed class PipelineOptions
     public TimeSpan FlushInterval { get; set; } = DEFAULT_FLUSH_INTERVAL;
     /// <summary>Buffered changes that make a partition write a file at once (size bound).</summary>
     public int MaxBufferedChanges { get; set; } = DEFAULT_MAX_BUFFERED_CHANGES;
-    /// <summary>Changes a source keeps emitted-but-not-durable before it pauses reading (back-pressure).</summary>
+    /// <summary>Changes a source keeps emitted-but-not-durable before it pauses reading (back-pressure); bounds memory
+    /// however large a transaction is.</summary>
     public int MaxPendingChanges { get; set; } = DEFAULT_MAX_PENDING_CHANGES;
     /// <summary>Time without checkpoint progress, while changes are pending, after which a source replays from its checkpoint.</summary>
     public TimeSpan ResyncAfter { get; set; } = DEFAULT_RESYNC_AFTER;

@@ -32,7 +32,6 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private readonly ILogger<SourceGrain> _logger;
     private readonly CheckpointTracker _tracker = new();
     private readonly Dictionary<string, long> _streamSequence = new(StringComparer.Ordinal);
-    private readonly Stopwatch _sinceConfirmMoved = Stopwatch.StartNew();
     private CancellationTokenSource? _run;
     private Task _loop = Task.CompletedTask;
     private PostgresCapture? _capture;
@@ -218,7 +217,6 @@ public sealed class SourceGrain : Grain, ISourceGrain
                 _dirty = false;
                 _tracker.Restarted();
                 _streamSequence.Clear();
-                _sinceConfirmMoved.Restart();
                 if (_state.State.Snapshot is { Completed: false } plan)
                 {
                     _state.State.State = SourceState.Snapshotting;
@@ -336,7 +334,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         var open = new Dictionary<string, (PartitionAddress Address, TableSchema Schema, List<ChangeEvent> Events)>(StringComparer.Ordinal);
         while (await reader.WaitToReadAsync(ct))
         {
-            while (_tracker.PendingEvents >= _options.MaxPendingChanges)
+            while (_tracker.InFlightEvents >= _options.MaxPendingChanges)
             {
                 await Task.Delay(20, ct);
             }
@@ -373,6 +371,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             {
                 pending.Add(Seal(key, batch, epoch));
             }
+            _tracker.Sealed();
             open.Clear();
             await PublishAsync(pending);
             pending.Clear();
@@ -406,7 +405,6 @@ public sealed class SourceGrain : Grain, ISourceGrain
     {
         _state.State.ConfirmedLsn = _tracker.Confirmable;
         _dirty = true;
-        _sinceConfirmMoved.Restart();
         _capture?.Confirm(_tracker.Confirmable);
     }
 
@@ -424,9 +422,9 @@ public sealed class SourceGrain : Grain, ISourceGrain
         {
             return;
         }
-        if (_tracker.PendingTransactions > 0 && _sinceConfirmMoved.Elapsed > _options.ResyncAfter && _run is { IsCancellationRequested: false } run)
+        if (_tracker.OldestInFlightAge > _options.ResyncAfter && _run is { IsCancellationRequested: false } run)
         {
-            _lastError = $"changes emitted {_sinceConfirmMoved.Elapsed.TotalSeconds:F0} s ago are still not durable";
+            _lastError = $"changes emitted {_tracker.OldestInFlightAge.TotalSeconds:F0} s ago are still not durable";
             SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, _lastError);
             run.Cancel();
         }

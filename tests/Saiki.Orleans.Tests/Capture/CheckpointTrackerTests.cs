@@ -76,4 +76,26 @@ public sealed class CheckpointTrackerTests
         Assert.True(t.Committed(50));
         Assert.Equal(50ul, t.Confirmable);
     }
+
+    [Fact]
+    public void InFlight_IsReleasedBatchByBatch_EvenInsideOneUncommittedTransaction()
+    {
+        var t = new CheckpointTracker();
+        for (uint i = 0; i < 10; i++)
+        {
+            t.Emitted("p0", new Position(100, i));
+        }
+        t.Sealed();
+        for (uint i = 10; i < 15; i++)
+        {
+            t.Emitted("p0", new Position(100, i));
+        }
+        Assert.Equal(15, t.InFlightEvents);
+        t.Acknowledged("p0", new Position(100, 9));
+        Assert.Equal(5, t.InFlightEvents);
+        Assert.Equal(0ul, t.Confirmable);
+        t.Acknowledged("p0", new Position(100, 14));
+        Assert.Equal(0, t.InFlightEvents);
+        Assert.True(t.Committed(120));
+    }
 }

@@ -44,6 +44,8 @@ public class PipelineCluster : IAsyncLifetime
             // Small chunks, so modest test tables still split into many.
             ["Saiki:Pipeline:SnapshotChunkPages"] = "8",
             ["Saiki:Pipeline:SnapshotParallelism"] = "3",
+            // Far below the large-transaction test's size: capture must stream it through, not hold it.
+            ["Saiki:Pipeline:MaxPendingChanges"] = "20000",
         }).Build();
         var builder = new InProcessTestClusterBuilder(Silos);
         builder.ConfigureSilo((_, silo) => silo.AddSaikiPipeline(configuration));
