@@ -109,7 +109,8 @@ public sealed class LakeReplay
             }
             else if (!row.OrderBy(p => p.Key).SequenceEqual(got.OrderBy(p => p.Key)))
             {
-                diffs.Add($"row {k}: table {string.Join(",", row)} lake {string.Join(",", got)}");
+                var columns = row.Keys.Union(got.Keys).Where(c => row.GetValueOrDefault(c) != got.GetValueOrDefault(c));
+                diffs.Add($"row {k}: " + string.Join("; ", columns.Select(c => $"{c}: table '{row.GetValueOrDefault(c)}' lake '{got.GetValueOrDefault(c)}'")));
             }
         }
         diffs.AddRange(actual.Keys.Except(expected.Keys).Select(k => $"row {k} in the lake but not in the table"));

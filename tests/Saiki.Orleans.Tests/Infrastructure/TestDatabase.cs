@@ -35,14 +35,18 @@ public sealed class TestDatabase : IAsyncDisposable
         return await cmd.ExecuteScalarAsync();
     }
 
-    /// <summary>Every row of a table, all columns as text, keyed by the primary key columns joined with '|'.</summary>
+    /// <summary>
+    /// Every row of a table, all columns in their type's output form (what COPY and pgoutput send; for boolean that
+    /// is t/f, where a ::text cast would say true/false), keyed by the primary key columns joined with '|'.
+    /// </summary>
     public async Task<Dictionary<string, Dictionary<string, string?>>> ReadTableAsync(string table, IReadOnlyList<string> keyColumns)
     {
         await using var conn = new NpgsqlConnection(ConnectionString);
         await conn.OpenAsync();
         var (schema, name) = table.Split('.') is [var s, var n] ? (s, n) : throw new ArgumentException(table);
         var columns = new List<string>();
-        await using (var cmd = new NpgsqlCommand("SELECT attname FROM pg_attribute WHERE attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", conn))
+        var booleans = new HashSet<string>();
+        await using (var cmd = new NpgsqlCommand("SELECT attname, atttypid = 'bool'::regtype FROM pg_attribute WHERE attrelid = (quote_ident($1) || '.' || quote_ident($2))::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum", conn))
         {
             cmd.Parameters.AddWithValue(schema);
             cmd.Parameters.AddWithValue(name);
@@ -50,10 +54,16 @@ public sealed class TestDatabase : IAsyncDisposable
             while (await r.ReadAsync())
             {
                 columns.Add(r.GetString(0));
+                if (r.GetBoolean(1))
+                {
+                    booleans.Add(r.GetString(0));
+                }
             }
         }
         var rows = new Dictionary<string, Dictionary<string, string?>>();
-        var select = string.Join(", ", columns.Select(c => $"\"{c}\"::text"));
+        var select = string.Join(", ", columns.Select(c => booleans.Contains(c)
+            ? $"CASE WHEN \"{c}\" THEN 't' WHEN NOT \"{c}\" THEN 'f' END"
+            : $"\"{c}\"::text"));
         await using (var cmd = new NpgsqlCommand($"SELECT {select} FROM {table}", conn))
         await using (var r = await cmd.ExecuteReaderAsync())
         {
