@@ -19,6 +19,9 @@ namespace Saiki.Orleans.Sources;
 /// <param name="LastCommitTime">Commit time of the newest captured transaction.</param>
 /// <param name="RegisteredAt">When the source was accepted.</param>
 /// <param name="Snapshot">Initial snapshot progress per table (empty when the source takes no snapshot).</param>
+/// <param name="RetainedWalBytes">WAL the slot keeps on the source server, when known.</param>
+/// <param name="LagSeconds">Age of the oldest committed change not yet durable (0 when caught up).</param>
+/// <param name="Alerts">Conditions an operator should act on, e.g. retained WAL over its limit.</param>
 [GenerateSerializer, Immutable, Alias("saiki.source-info")]
 public sealed record SourceInfo(
     [property: Id(0)] string Id,
@@ -36,7 +39,10 @@ public sealed record SourceInfo(
     [property: Id(12)] long? LagBytes,
     [property: Id(13)] DateTimeOffset? LastCommitTime,
     [property: Id(14)] DateTimeOffset RegisteredAt,
-    [property: Id(15)] IReadOnlyList<TableSnapshotInfo> Snapshot);
+    [property: Id(15)] IReadOnlyList<TableSnapshotInfo> Snapshot,
+    [property: Id(16)] long? RetainedWalBytes,
+    [property: Id(17)] double LagSeconds,
+    [property: Id(18)] IReadOnlyList<string> Alerts);
 
 /// <summary>Initial snapshot progress of one table.</summary>
 /// <param name="Table">Table (<c>schema.table</c>).</param>

@@ -8,5 +8,8 @@ public abstract record CaptureItem;
 /// <summary>One change, already routed to its table partition.</summary>
 public sealed record CapturedChange(PartitionAddress Partition, TableSchema Schema, ChangeEvent Event) : CaptureItem;
 
-/// <summary>The end of a transaction: once everything before it is durable, <paramref name="EndLsn"/> can be confirmed.</summary>
-public sealed record CapturedCommit(ulong EndLsn, DateTimeOffset CommitTime) : CaptureItem;
+/// <summary>
+/// The end of a transaction (or a heartbeat, which acts as an empty one): once everything before it is durable,
+/// <paramref name="EndLsn"/> can be confirmed.
+/// </summary>
+public sealed record CapturedCommit(ulong EndLsn, DateTimeOffset CommitTime, bool Heartbeat = false) : CaptureItem;

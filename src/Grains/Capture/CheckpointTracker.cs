@@ -72,10 +72,13 @@ public sealed class CheckpointTracker
         }
     }
 
+    /// <summary>Commit time of the oldest committed transaction that is not yet durable.</summary>
+    public DateTimeOffset? OldestPendingCommitTime => _pending.TryPeek(out var tx) ? tx.CommitTime : null;
+
     /// <summary>The open transaction committed at <paramref name="endLsn"/>. Returns true when the confirmable LSN moved.</summary>
-    public bool Committed(ulong endLsn)
+    public bool Committed(ulong endLsn, DateTimeOffset commitTime = default)
     {
-        _pending.Enqueue(new PendingTransaction(endLsn, _open, _openEvents));
+        _pending.Enqueue(new PendingTransaction(endLsn, _open, _openEvents, commitTime));
         _open = new Dictionary<string, Position>(StringComparer.Ordinal);
         _openEvents = 0;
         return Advance();
@@ -174,5 +177,5 @@ public sealed class CheckpointTracker
         }
     }
 
-    private sealed record PendingTransaction(ulong EndLsn, Dictionary<string, Position> LastByStream, long Events);
+    private sealed record PendingTransaction(ulong EndLsn, Dictionary<string, Position> LastByStream, long Events, DateTimeOffset CommitTime);
 }

@@ -28,6 +28,9 @@ internal static partial class SourceLog
     [LoggerMessage(1105, LogLevel.Information, "Source {SourceId}: removed; slot and publication dropped")]
     public static partial void Removed(ILogger logger, string sourceId);
 
+    [LoggerMessage(1107, LogLevel.Warning, "Source {SourceId}: {Alert}")]
+    public static partial void Alert(ILogger logger, string sourceId, string alert);
+
     [LoggerMessage(1106, LogLevel.Information, "Source {SourceId}: {Rate:F0} changes/s captured, confirmed {Lsn}, {Pending} changes awaiting durability")]
     public static partial void Progress(ILogger logger, string sourceId, double rate, string lsn, long pending);
 }

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 
 namespace Saiki.Orleans.Diagnostics;
@@ -30,4 +31,25 @@ public static class SaikiMetrics
 
     /// <summary>Failed lake writes (retried).</summary>
     public static readonly Counter<long> FlushErrors = Meter.CreateCounter<long>("saiki.lake.flush.errors", "{error}", "Failed lake writes, retried");
+
+    private static readonly ConcurrentDictionary<string, SourceGauges> Sources = new(StringComparer.Ordinal);
+
+    static SaikiMetrics()
+    {
+        Meter.CreateObservableGauge("saiki.source.lag", () => Observe(g => g.LagBytes), "By", "WAL between the source's current LSN and the confirmed LSN");
+        Meter.CreateObservableGauge("saiki.source.retained_wal", () => Observe(g => g.RetainedBytes), "By", "WAL the replication slot keeps on the source");
+        Meter.CreateObservableGauge("saiki.source.lag_seconds", () => Observe(g => g.LagSeconds), "s", "Age of the oldest committed change not yet durable");
+    }
+
+    /// <summary>Publishes a source's current lag figures (one activation per source reports them).</summary>
+    public static void ReportSource(string sourceId, SourceGauges gauges) => Sources[sourceId] = gauges;
+
+    /// <summary>Stops reporting a source.</summary>
+    public static void ForgetSource(string sourceId) => Sources.TryRemove(sourceId, out _);
+
+    private static IEnumerable<Measurement<double>> Observe(Func<SourceGauges, double> value) =>
+        Sources.Select(s => new Measurement<double>(value(s.Value), new KeyValuePair<string, object?>("source", s.Key)));
 }
+
+/// <summary>A source's lag figures for the gauges.</summary>
+public sealed record SourceGauges(double LagBytes, double RetainedBytes, double LagSeconds);

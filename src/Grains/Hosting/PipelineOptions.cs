@@ -23,6 +23,17 @@ public sealed class PipelineOptions
     /// <summary>Default number of chunks read at once.</summary>
     public const int DEFAULT_SNAPSHOT_PARALLELISM = 4;
 
+    /// <summary>Default interval between heartbeats written to each source database.</summary>
+    public static readonly TimeSpan DEFAULT_HEARTBEAT_INTERVAL = TimeSpan.FromSeconds(10);
+    /// <summary>Default retained WAL above which a source raises an alert (16 GiB).</summary>
+    public const long DEFAULT_MAX_RETAINED_WAL_BYTES = 16L << 30;
+
+    /// <summary>Interval between heartbeats: a logical message written to the source database so the slot's
+    /// confirmed position advances even when the captured tables are quiet, and lag and retained WAL are read.</summary>
+    public TimeSpan HeartbeatInterval { get; set; } = DEFAULT_HEARTBEAT_INTERVAL;
+    /// <summary>Retained WAL (bytes the slot holds on the source server) above which the source raises an alert.</summary>
+    public long MaxRetainedWalBytes { get; set; } = DEFAULT_MAX_RETAINED_WAL_BYTES;
+
     /// <summary>Pages (8 KiB each) per initial-snapshot chunk: the unit of parallelism and of resumption.</summary>
     public int SnapshotChunkPages { get; set; } = DEFAULT_SNAPSHOT_CHUNK_PAGES;
     /// <summary>Chunks read at once per source, each on its own connection, spread over the silos.</summary>
@@ -60,6 +71,14 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         if (o.ResyncAfter <= o.FlushInterval)
         {
             errors.Add($"{PipelineOptions.Section}:ResyncAfter ({o.ResyncAfter}) must be longer than FlushInterval ({o.FlushInterval})");
+        }
+        if (o.HeartbeatInterval < TimeSpan.FromMilliseconds(100))
+        {
+            errors.Add($"{PipelineOptions.Section}:HeartbeatInterval is {o.HeartbeatInterval}; it must be at least 00:00:00.1");
+        }
+        if (o.MaxRetainedWalBytes < 1)
+        {
+            errors.Add($"{PipelineOptions.Section}:MaxRetainedWalBytes is {o.MaxRetainedWalBytes}; it must be positive");
         }
         if (o.SnapshotChunkPages < 1)
         {

@@ -38,7 +38,9 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private SlotExport? _export;
     private IStreamProvider? _streams;
     private bool _dirty;
-    private long? _lagBytes;
+    private SlotHealth? _health;
+    private string? _alert;
+    private readonly Stopwatch _sinceHeartbeat = Stopwatch.StartNew();
     private DateTimeOffset? _lastCommitTime;
     private string? _lastError;
     private long _capturedAtLastLog;
@@ -133,6 +135,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         await PostgresSourceAdmin.DropPublicationAndSlotAsync(spec);
         await _state.ClearStateAsync();
         _state.State = new SourceGrainState();
+        SaikiMetrics.ForgetSource(Id);
         SourceLog.Removed(_logger, Id);
         this.DeactivateOnIdle();
     }
@@ -359,8 +362,8 @@ public sealed class SourceGrain : Grain, ISourceGrain
                         _state.State.ChangesCaptured++;
                         break;
                     case CapturedCommit commit:
-                        _lastCommitTime = commit.CommitTime;
-                        if (_tracker.Committed(commit.EndLsn))
+                        _lastCommitTime = commit.Heartbeat ? _lastCommitTime : commit.CommitTime;
+                        if (_tracker.Committed(commit.EndLsn, commit.CommitTime))
                         {
                             Confirm();
                         }
@@ -428,6 +431,11 @@ public sealed class SourceGrain : Grain, ISourceGrain
             SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, _lastError);
             run.Cancel();
         }
+        if (ShouldCapture && _sinceHeartbeat.Elapsed >= _options.HeartbeatInterval)
+        {
+            _sinceHeartbeat.Restart();
+            await HeartbeatAsync(spec, ct);
+        }
         if (_sinceLog.Elapsed >= TimeSpan.FromSeconds(5))
         {
             var rate = (_state.State.ChangesCaptured - _capturedAtLastLog) / _sinceLog.Elapsed.TotalSeconds;
@@ -441,14 +449,6 @@ public sealed class SourceGrain : Grain, ISourceGrain
             else if (ShouldCapture)
             {
                 SourceLog.Progress(_logger, Id, rate, Position.FormatLsn(_state.State.ConfirmedLsn), _tracker.PendingEvents);
-                try
-                {
-                    _lagBytes = await PostgresSourceAdmin.LagBytesAsync(spec.ConnectionString, PostgresNames.Slot(spec.Id), ct);
-                }
-                catch (Exception e) when (e is NpgsqlException or Sources.SourceValidationException)
-                {
-                    _lagBytes = null;
-                }
             }
             if (_dirty)
             {
@@ -457,6 +457,43 @@ public sealed class SourceGrain : Grain, ISourceGrain
             }
         }
     }
+
+    /// <summary>Writes a heartbeat while streaming, reads lag and retained WAL, raises the WAL alert, fails a lost slot.</summary>
+    private async Task HeartbeatAsync(PostgresSourceSpec spec, CancellationToken ct)
+    {
+        try
+        {
+            _health = await PostgresSourceAdmin.HeartbeatAsync(spec.ConnectionString, PostgresNames.Slot(spec.Id), emit: _state.State.State == SourceState.Running, ct);
+        }
+        catch (Exception e) when (e is NpgsqlException or SourceValidationException)
+        {
+            _health = null;
+            return;
+        }
+        if (_health is null)
+        {
+            return;
+        }
+        _alert = _health.RetainedBytes > _options.MaxRetainedWalBytes
+            ? $"replication slot {PostgresNames.Slot(spec.Id)} retains {_health.RetainedBytes:N0} bytes of WAL on the source, over the limit of {_options.MaxRetainedWalBytes:N0} (Saiki:Pipeline:MaxRetainedWalBytes); capture is behind or stopped"
+            : null;
+        if (_alert is not null)
+        {
+            SourceLog.Alert(_logger, Id, _alert);
+        }
+        if (_health.WalStatus == "lost")
+        {
+            Fail($"replication slot {PostgresNames.Slot(spec.Id)} was invalidated by the server (WAL it needed was removed, see max_slot_wal_keep_size); changes are missing. Remove and re-register the source");
+            if (_run is { } run)
+            {
+                await run.CancelAsync();
+            }
+        }
+        SaikiMetrics.ReportSource(Id, new SourceGauges(_health.LagBytes, _health.RetainedBytes, LagSeconds()));
+    }
+
+    private double LagSeconds() =>
+        _tracker.OldestPendingCommitTime is { } oldest ? Math.Max(0, (DateTimeOffset.UtcNow - oldest).TotalSeconds) : 0;
 
     private SourceInfo Info()
     {
@@ -468,6 +505,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             PostgresNames.Slot(Id), PostgresNames.Publication(Id),
             Position.FormatLsn(s.ConfirmedLsn), s.ChangesCaptured,
             s.Partitions.Values.Sum(p => p.Rows), s.Partitions.Values.Sum(p => p.Files),
-            _lagBytes, _lastCommitTime, s.RegisteredAt, SnapshotProgress());
+            _health?.LagBytes, _lastCommitTime, s.RegisteredAt, SnapshotProgress(),
+            _health?.RetainedBytes, LagSeconds(), _alert is null ? [] : [_alert]);
     }
 }

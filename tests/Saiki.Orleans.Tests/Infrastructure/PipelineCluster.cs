@@ -41,6 +41,7 @@ public class PipelineCluster : IAsyncLifetime
             ["Saiki:Pipeline:FlushInterval"] = "00:00:00.300",
             ["Saiki:Pipeline:ResyncAfter"] = "00:00:06",
             ["Saiki:Pipeline:SupervisionInterval"] = "00:00:01",
+            ["Saiki:Pipeline:HeartbeatInterval"] = "00:00:01",
             // Small chunks, so modest test tables still split into many.
             ["Saiki:Pipeline:SnapshotChunkPages"] = "8",
             ["Saiki:Pipeline:SnapshotParallelism"] = "3",

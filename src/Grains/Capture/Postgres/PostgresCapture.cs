@@ -88,7 +88,8 @@ public sealed class PostgresCapture : IAsyncDisposable
         try
         {
             await using var catalog = await PostgresSourceAdmin.OpenAsync(_spec.ConnectionString, ct);
-            var options = new PgOutputReplicationOptions(PostgresNames.Publication(_spec.Id), PgOutputProtocolVersion.V1);
+            // messages: heartbeats arrive as logical decoding messages (see PostgresNames.HeartbeatPrefix).
+            var options = new PgOutputReplicationOptions(PostgresNames.Publication(_spec.Id), PgOutputProtocolVersion.V1, messages: true);
             var slot = new PgOutputReplicationSlot(PostgresNames.Slot(_spec.Id));
             var writer = _channel.Writer;
             ulong commitLsn = 0;
@@ -161,6 +162,15 @@ public sealed class PostgresCapture : IAsyncDisposable
                                 await writer.WriteAsync(new CapturedChange(new PartitionAddress(_spec.Id, schema.Table, p), schema,
                                     new ChangeEvent(ChangeOperation.Truncate, position, commitTime, null, null)), ct);
                             }
+                        }
+                        break;
+                    case LogicalDecodingMessage heartbeat:
+                        await heartbeat.Data.CopyToAsync(Stream.Null, ct);
+                        if (heartbeat.Prefix == PostgresNames.HeartbeatPrefix && (heartbeat.Flags & 1) == 0)
+                        {
+                            // Everything committed before the heartbeat has been read: like an empty transaction, it
+                            // becomes confirmable once those changes are durable, even if no captured table changed.
+                            await writer.WriteAsync(new CapturedCommit((ulong)heartbeat.MessageLsn, DateTimeOffset.UtcNow, Heartbeat: true), ct);
                         }
                         break;
                     case CommitMessage commit:

@@ -11,6 +11,9 @@ public static partial class PostgresNames
     /// <summary>Publication of a source.</summary>
     public static string Publication(string sourceId) => $"saiki_{sourceId}";
 
+    /// <summary>Prefix of the non-transactional logical decoding messages a source writes as heartbeats.</summary>
+    public const string HeartbeatPrefix = "saiki_heartbeat";
+
     /// <summary>Valid source ids: they become part of slot names (lower-case letters, digits, underscores; at most 63 bytes).</summary>
     public static bool IsValidSourceId(string id) => SourceIdPattern().IsMatch(id);
 

@@ -185,12 +185,29 @@ public static class PostgresSourceAdmin
         await Execute(conn, $"DROP PUBLICATION IF EXISTS {PostgresNames.Quote(PostgresNames.Publication(spec.Id))}", ct);
     }
 
-    /// <summary>WAL bytes between the server's current LSN and the slot's confirmed LSN; null when the slot is gone.</summary>
-    public static async Task<long?> LagBytesAsync(string connectionString, string slot, CancellationToken ct = default)
+    /// <summary>
+    /// Writes a heartbeat into the WAL (a non-transactional logical decoding message), so a source whose tables
+    /// are quiet still sees the stream advance and can confirm past other databases' and tables' WAL. Then reads
+    /// the slot's lag (current LSN − confirmed LSN) and retained WAL (current LSN − restart LSN); null when the
+    /// slot is gone.
+    /// </summary>
+    public static async Task<SlotHealth?> HeartbeatAsync(string connectionString, string slot, bool emit, CancellationToken ct = default)
     {
         await using var conn = await OpenAsync(connectionString, ct);
-        var lag = await Scalar(conn, "SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint FROM pg_replication_slots WHERE slot_name = $1", ct, slot);
-        return lag is long l ? l : null;
+        if (emit)
+        {
+            await Execute(conn, "SELECT pg_logical_emit_message(false, $1, '')", ct, PostgresNames.HeartbeatPrefix);
+        }
+        await using var cmd = Command(conn, """
+            SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint, (pg_current_wal_lsn() - restart_lsn)::bigint, wal_status
+            FROM pg_replication_slots WHERE slot_name = $1
+            """, [slot]);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        if (!await reader.ReadAsync(ct))
+        {
+            return null;
+        }
+        return new SlotHealth(reader.IsDBNull(0) ? 0 : reader.GetInt64(0), reader.IsDBNull(1) ? 0 : reader.GetInt64(1), reader.IsDBNull(2) ? "unknown" : reader.GetString(2));
     }
 
     /// <summary>True when the slot exists.</summary>
@@ -306,3 +323,9 @@ public static class PostgresSourceAdmin
         return cmd;
     }
 }
+
+/// <summary>A slot as the server sees it.</summary>
+/// <param name="LagBytes">WAL between the server's current LSN and the slot's confirmed LSN.</param>
+/// <param name="RetainedBytes">WAL the slot keeps from being recycled.</param>
+/// <param name="WalStatus">pg_replication_slots.wal_status: reserved, extended, unreserved or lost.</param>
+public sealed record SlotHealth(long LagBytes, long RetainedBytes, string WalStatus);
