@@ -5,6 +5,8 @@ namespace Saiki.Orleans.Changes;
 /// <summary>
 /// One captured row change. Row images are arrays aligned with <see cref="TableSchema.Columns"/> of the batch
 /// that carries the event; values are the source's text representation, <c>null</c> for SQL NULL.
+/// <see cref="Unchanged"/> lists columns of <see cref="After"/> whose value the source did not send because the
+/// change left them untouched (PostgreSQL's unchanged TOAST values): they keep their previous value.
 /// </summary>
 [GenerateSerializer, Immutable, Alias("saiki.change-event")]
 public sealed record ChangeEvent(
@@ -12,7 +14,8 @@ public sealed record ChangeEvent(
     [property: Id(1)] Position Position,
     [property: Id(2)] DateTimeOffset CommitTime,
     [property: Id(3)] string?[]? Before,
-    [property: Id(4)] string?[]? After)
+    [property: Id(4)] string?[]? After,
+    [property: Id(5)] IReadOnlyList<int>? Unchanged = null)
 {
     /// <summary>The row image that identifies the row: the new row for inserts and updates, the old one for deletes.</summary>
     public string?[]? KeyImage => After ?? Before;

@@ -6,9 +6,6 @@ internal static partial class CaptureLog
 {
     [LoggerMessage(1001, LogLevel.Error, "Source {SourceId}: replication reader stopped")]
     public static partial void ReaderFailed(ILogger logger, string sourceId, Exception exception);
-
-    [LoggerMessage(1002, LogLevel.Warning, "Source {SourceId}: {Table}.{Column} arrived as an unchanged TOAST value without an old row; written as null")]
-    public static partial void UnchangedToastWithoutOldRow(ILogger logger, string sourceId, string table, string column);
 }
 
 internal static partial class SourceLog

@@ -9,6 +9,8 @@ namespace Saiki.Orleans.Lake;
 /// The lake's file format: gzip-compressed JSON Lines, one change per line:
 /// <c>{"op":"u","source":"shop","table":"public.orders","lsn":"0/1A2B3C","seq":3,"pos":"…","commit_time":"…",
 /// "key":{"id":"7"},"before":{…}|null,"after":{…}|null}</c>. Values are the source's text form; SQL NULL is JSON null.
+/// An update that left large (TOAST) values untouched, where the source sent no old row, omits them from
+/// <c>after</c> and names them in <c>"unchanged":["col",…]</c>: they keep their previous value.
 /// </summary>
 public static class ChangeFile
 {
@@ -47,12 +49,21 @@ public static class ChangeFile
         {
             json.WriteNullValue();
         }
-        WriteRow(json, "before", schema, change.Before);
-        WriteRow(json, "after", schema, change.After);
+        WriteRow(json, "before", schema, change.Before, null);
+        WriteRow(json, "after", schema, change.After, change.Unchanged);
+        if (change.Unchanged is { Count: > 0 } unchanged)
+        {
+            json.WriteStartArray("unchanged");
+            foreach (var c in unchanged)
+            {
+                json.WriteStringValue(schema.Columns[c].Name);
+            }
+            json.WriteEndArray();
+        }
         json.WriteEndObject();
     }
 
-    private static void WriteRow(Utf8JsonWriter json, string name, TableSchema schema, string?[]? row)
+    private static void WriteRow(Utf8JsonWriter json, string name, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)
     {
         json.WritePropertyName(name);
         if (row is null)
@@ -63,7 +74,10 @@ public static class ChangeFile
         json.WriteStartObject();
         for (var i = 0; i < row.Length; i++)
         {
-            json.WriteString(schema.Columns[i].Name, row[i]);
+            if (omit is null || !omit.Contains(i))
+            {
+                json.WriteString(schema.Columns[i].Name, row[i]);
+            }
         }
         json.WriteEndObject();
     }
@@ -99,7 +113,8 @@ public static class ChangeFile
                 root.GetProperty("commit_time").GetDateTimeOffset(),
                 ReadRow(root.GetProperty("key")),
                 ReadRow(root.GetProperty("before")),
-                ReadRow(root.GetProperty("after"))));
+                ReadRow(root.GetProperty("after")),
+                root.TryGetProperty("unchanged", out var unchanged) ? unchanged.EnumerateArray().Select(u => u.GetString()!).ToArray() : null));
         }
         return records;
     }
@@ -115,4 +130,5 @@ public sealed record LakeRecord(
     DateTimeOffset CommitTime,
     IReadOnlyDictionary<string, string?>? Key,
     IReadOnlyDictionary<string, string?>? Before,
-    IReadOnlyDictionary<string, string?>? After);
+    IReadOnlyDictionary<string, string?>? After,
+    IReadOnlyList<string>? Unchanged = null);

@@ -81,7 +81,13 @@ public sealed class LakeReplay
                             state.Remove(KeyOf(r.Key!, keyColumns));
                             break;
                         default:
-                            state[KeyOf(r.Key!, keyColumns)] = r.After!.ToDictionary(kv => kv.Key, kv => kv.Value);
+                            var key = KeyOf(r.Key!, keyColumns);
+                            var row = r.After!.ToDictionary(kv => kv.Key, kv => kv.Value);
+                            foreach (var column in r.Unchanged ?? [])
+                            {
+                                row[column] = state.TryGetValue(key, out var previous) ? previous[column] : throw new InvalidOperationException($"{r.Position}: {column} unchanged but no earlier value");
+                            }
+                            state[key] = row;
                             break;
                     }
                 }

@@ -113,7 +113,7 @@ public sealed class PostgresCapture : IAsyncDisposable
                     case InsertMessage insert:
                         {
                             var schema = _schemas[insert.Relation.RelationId];
-                            var after = await ReadRowAsync(insert.NewRow, null, schema, ct);
+                            var (after, _) = await ReadRowAsync(insert.NewRow, null, schema, ct);
                             await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Insert, new(commitLsn, sequence++), commitTime, null, after), ct);
                             break;
                         }
@@ -122,20 +122,21 @@ public sealed class PostgresCapture : IAsyncDisposable
                             var schema = _schemas[update.Relation.RelationId];
                             var before = update switch
                             {
-                                FullUpdateMessage full => await ReadRowAsync(full.OldRow, null, schema, ct),
-                                IndexUpdateMessage index => await ReadRowAsync(index.Key, null, schema, ct),
+                                FullUpdateMessage full => (await ReadRowAsync(full.OldRow, null, schema, ct)).Row,
+                                IndexUpdateMessage index => (await ReadRowAsync(index.Key, null, schema, ct)).Row,
                                 _ => null,
                             };
-                            var after = await ReadRowAsync(update.NewRow, before, schema, ct);
+                            // Only a full old row (REPLICA IDENTITY FULL) holds the values an update left out.
+                            var (after, unchanged) = await ReadRowAsync(update.NewRow, update is FullUpdateMessage ? before : null, schema, ct);
                             if (before is not null && !schema.KeyOf(before).SequenceEqual(schema.KeyOf(after)))
                             {
                                 // A key change moves the row to another partition: delete there, insert here (as Debezium does).
                                 await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Delete, new(commitLsn, sequence++), commitTime, before, null), ct);
-                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Insert, new(commitLsn, sequence++), commitTime, null, after), ct);
+                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Insert, new(commitLsn, sequence++), commitTime, null, after, unchanged), ct);
                             }
                             else
                             {
-                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Update, new(commitLsn, sequence++), commitTime, before, after), ct);
+                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Update, new(commitLsn, sequence++), commitTime, before, after, unchanged), ct);
                             }
                             break;
                         }
@@ -144,8 +145,8 @@ public sealed class PostgresCapture : IAsyncDisposable
                             var schema = _schemas[delete.Relation.RelationId];
                             var before = delete switch
                             {
-                                FullDeleteMessage full => await ReadRowAsync(full.OldRow, null, schema, ct),
-                                KeyDeleteMessage key => await ReadRowAsync(key.Key, null, schema, ct),
+                                FullDeleteMessage full => (await ReadRowAsync(full.OldRow, null, schema, ct)).Row,
+                                KeyDeleteMessage key => (await ReadRowAsync(key.Key, null, schema, ct)).Row,
                                 _ => throw new InvalidOperationException($"unexpected delete message {delete.GetType().Name}"),
                             };
                             await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Delete, new(commitLsn, sequence++), commitTime, before, null), ct);
@@ -199,19 +200,26 @@ public sealed class PostgresCapture : IAsyncDisposable
         return writer.WriteAsync(new CapturedChange(new PartitionAddress(_spec.Id, schema.Table, partition), schema, change), ct);
     }
 
-    private async Task<string?[]> ReadRowAsync(ReplicationTuple tuple, string?[]? previous, TableSchema schema, CancellationToken ct)
+    /// <summary>
+    /// Reads a tuple. Unchanged TOAST values are taken from <paramref name="previous"/> (a full old row) when there
+    /// is one; otherwise their indexes are returned so the event marks them as unchanged instead of inventing a value.
+    /// </summary>
+    private static async Task<(string?[] Row, List<int>? Unchanged)> ReadRowAsync(ReplicationTuple tuple, string?[]? previous, TableSchema schema, CancellationToken ct)
     {
         var row = new string?[schema.Columns.Count];
+        List<int>? unchanged = null;
         var i = 0;
         await foreach (var value in tuple.WithCancellation(ct))
         {
             if (value.IsUnchangedToastedValue)
             {
-                // pgoutput leaves out large values an update did not touch; the old row (REPLICA IDENTITY FULL) has them.
-                row[i] = previous?[i];
-                if (previous is null)
+                if (previous is not null)
                 {
-                    CaptureLog.UnchangedToastWithoutOldRow(_logger, _spec.Id, schema.Table, schema.Columns[i].Name);
+                    row[i] = previous[i];
+                }
+                else
+                {
+                    (unchanged ??= []).Add(i);
                 }
             }
             else
@@ -220,6 +228,6 @@ public sealed class PostgresCapture : IAsyncDisposable
             }
             i++;
         }
-        return row;
+        return (row, unchanged);
     }
 }
