@@ -85,15 +85,23 @@ internal sealed class BenchDatabase(string connectionString)
         return (string)(await cmd.ExecuteScalarAsync(ct))!;
     }
 
-    /// <summary>The slot's confirmed_flush_lsn and whether it has reached <paramref name="target"/>.</summary>
-    public static async Task<(string? Confirmed, bool Reached)> SlotProgressAsync(NpgsqlConnection conn, string slot, string target, CancellationToken ct)
+    /// <summary>
+    /// The slot's confirmed_flush_lsn, whether it has reached <paramref name="target"/>, and whether its walsender has
+    /// sent that far (the client then has the data, but reports it only with its next status update).
+    /// </summary>
+    public static async Task<(string? Confirmed, bool Reached, bool Sent)> SlotProgressAsync(NpgsqlConnection conn, string slot, string target, CancellationToken ct)
     {
-        await using var cmd = new NpgsqlCommand(
-            "SELECT confirmed_flush_lsn::text, coalesce(confirmed_flush_lsn >= $2::pg_lsn, false) FROM pg_replication_slots WHERE slot_name = $1", conn);
+        await using var cmd = new NpgsqlCommand("""
+            SELECT s.confirmed_flush_lsn::text, coalesce(s.confirmed_flush_lsn >= $2::pg_lsn, false), coalesce(r.sent_lsn >= $2::pg_lsn, false)
+            FROM pg_replication_slots s LEFT JOIN pg_stat_replication r ON r.pid = s.active_pid
+            WHERE s.slot_name = $1
+            """, conn);
         cmd.Parameters.Add(new NpgsqlParameter { Value = slot });
         cmd.Parameters.Add(new NpgsqlParameter { Value = target });
         await using var reader = await cmd.ExecuteReaderAsync(ct);
-        return await reader.ReadAsync(ct) ? (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetBoolean(1)) : (null, false);
+        return await reader.ReadAsync(ct)
+            ? (reader.IsDBNull(0) ? null : reader.GetString(0), reader.GetBoolean(1), reader.GetBoolean(2))
+            : (null, false, false);
     }
 
     /// <summary>The connection as a libpq conninfo string without the password, for pg_recvlogical.</summary>

@@ -11,7 +11,7 @@ internal sealed record BenchOptions
           --silo PATH           silo dll (default: src/Silo/bin/Release/net10.0/Saiki.Orleans.Silo.dll in this repository)
           --only PARTS          comma-separated subset of stream,latency,snapshot (default: all)
           --stream-rows N       row changes streamed, half inserts then half updates (default: 1000000)
-          --txn-rows N          rows per workload transaction; 0 = one INSERT and one UPDATE transaction (default: 0)
+          --txn-rows N          rows per streaming transaction; 0 = one INSERT and one UPDATE transaction (default: 0)
           --snapshot-rows N     rows of the snapshot table (default: 5000000)
           --rate N              rows/s of the latency workload (default: 5000)
           --latency-seconds S   duration of the latency workload (default: 20)

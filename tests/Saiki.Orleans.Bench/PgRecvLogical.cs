@@ -26,9 +26,10 @@ internal sealed class PgRecvLogical(string pgBin, BenchDatabase db, string outpu
 
     /// <summary>
     /// Streams from the slot into the output file until the slot has confirmed <paramref name="targetLsn"/>, then
-    /// stops the client. Returns the seconds from starting the client to the confirmation.
+    /// stops the client. Returns the seconds from starting the client to the confirmation, and to the walsender
+    /// having sent everything (the confirmation trails the data by up to pg_recvlogical's 1 s status interval).
     /// </summary>
-    public async Task<double> StreamUntilAsync(string targetLsn, TimeSpan timeout, CancellationToken ct)
+    public async Task<(double Confirmed, double Sent)> StreamUntilAsync(string targetLsn, TimeSpan timeout, CancellationToken ct)
     {
         await using var conn = await db.OpenAsync(ct);
         var clock = Stopwatch.StartNew();
@@ -36,15 +37,20 @@ internal sealed class PgRecvLogical(string pgBin, BenchDatabase db, string outpu
         _process = Start("--start", "--no-loop", "-o", "proto_version=1", "-o", $"publication_names={BenchDatabase.RecvPublication}",
             "-f", outputFile, "-F", "1", "-s", "1");
         var lastPrint = TimeSpan.Zero;
+        TimeSpan? sent = null;
         while (true)
         {
-            var (confirmed, reached) = await BenchDatabase.SlotProgressAsync(conn, BenchDatabase.RecvSlot, targetLsn, ct);
+            var (confirmed, reached, allSent) = await BenchDatabase.SlotProgressAsync(conn, BenchDatabase.RecvSlot, targetLsn, ct);
+            if (allSent && sent is null)
+            {
+                sent = clock.Elapsed;
+            }
             if (reached)
             {
                 var seconds = clock.Elapsed.TotalSeconds;
                 await StopAsync();
-                Log.Info($"pg_recvlogical: slot confirmed {confirmed} ≥ {targetLsn} after {seconds:F2} s; {OutputBytes() / 1048576.0:F1} MiB written");
-                return seconds;
+                Log.Info($"pg_recvlogical: slot confirmed {confirmed} ≥ {targetLsn} after {seconds:F2} s (walsender had sent it all after {sent?.TotalSeconds ?? seconds:F2} s); {OutputBytes() / 1048576.0:F1} MiB written");
+                return (seconds, sent?.TotalSeconds ?? seconds);
             }
             if (_process.HasExited)
             {

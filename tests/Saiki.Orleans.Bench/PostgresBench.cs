@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Runtime.InteropServices;
 using System.Text.Json;
-using Npgsql;
 
 namespace Saiki.Orleans.Bench;
 
@@ -21,6 +21,7 @@ internal sealed class PostgresBench
     ];
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
+    private static readonly TimeSpan LatencyWarmUp = TimeSpan.FromSeconds(3);
     // A pipeline that makes no progress for this long is stuck, not slow: Saiki replays after 30 s without progress.
     private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(75);
 
@@ -54,12 +55,14 @@ internal sealed class PostgresBench
             return 2;
         }
         using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        void OnSignal(PosixSignalContext context)
         {
-            // First Ctrl+C cleans up (silo, slots, schema); a second one is not intercepted.
-            e.Cancel = !stop.IsCancellationRequested;
+            // The first Ctrl+C or SIGTERM stops the run and cleans up (silo, slots, schema); a second one ends the process.
+            context.Cancel = !stop.IsCancellationRequested;
             stop.Cancel();
-        };
+        }
+        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
+        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
         var work = Directory.CreateTempSubdirectory("saiki-bench-").FullName;
         var bench = new PostgresBench(options, work, stop.Token);
         var clock = Stopwatch.StartNew();
@@ -85,7 +88,7 @@ internal sealed class PostgresBench
             await _db.CleanAsync(_ct);
             await _db.ExecuteAsync($"CREATE SCHEMA {BenchDatabase.Schema}", _ct);
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException)
+        catch (Exception e) when (e is not OperationCanceledException)
         {
             _results.Fail("setup", $"cannot prepare PostgreSQL: {e.Message}");
             return;
@@ -98,6 +101,7 @@ internal sealed class PostgresBench
             _results.Set("pg_recvlogical_rows_per_s", recv, "F0");
             _results.Set("stream_rows_per_s", stream, "F0");
             _results.Set("stream_ratio_vs_pg_recvlogical", stream / recv, "F3");
+            _results.Set("stream_txn_rows", _options.TransactionRows == 0 ? _options.StreamRows / 2 : _options.TransactionRows, "F0");
         }
         if (_options.Parts.Contains("latency"))
         {
@@ -105,26 +109,29 @@ internal sealed class PostgresBench
         }
         if (_options.Parts.Contains("snapshot"))
         {
-            await Part("snapshot table", () => Workloads.CreateSnapshotTableAsync(_db, _options.SnapshotRows, _ct));
-            await Part("copy baseline", async () => copy = await CopyBaselineAsync());
-            await Part("snapshot", async () => snapshot = await SnapshotSaikiAsync());
+            if (await Part("snapshot table", () => Workloads.CreateSnapshotTableAsync(_db, _options.SnapshotRows, _ct)))
+            {
+                await Part("copy baseline", async () => copy = await CopyBaselineAsync());
+                await Part("snapshot", async () => snapshot = await SnapshotSaikiAsync());
+            }
             _results.Set("copy_rows_per_s", copy, "F0");
             _results.Set("snapshot_rows_per_s", snapshot, "F0");
             _results.Set("snapshot_ratio_vs_copy", snapshot / copy, "F3");
         }
     }
 
-    /// <summary>Runs one part; a failure is reported and the next part still runs.</summary>
-    private async Task Part(string name, Func<Task> part)
+    /// <summary>Runs one part; a failure is reported (false) and the next part still runs.</summary>
+    private async Task<bool> Part(string name, Func<Task> part)
     {
         if (_ct.IsCancellationRequested)
         {
-            return;
+            return false;
         }
         Log.Info($"----- {name} -----");
         try
         {
             await part();
+            return true;
         }
         catch (OperationCanceledException) when (_ct.IsCancellationRequested)
         {
@@ -138,6 +145,7 @@ internal sealed class PostgresBench
                 Log.Info(_silo.LogTail());
             }
         }
+        return false;
     }
 
     // ------------------------------------------------------------------ streaming
@@ -152,13 +160,15 @@ internal sealed class PostgresBench
         await using var recv = new PgRecvLogical(_options.PgBin, _db, Path.Combine(_work, "pg_recvlogical.out"));
         await recv.CreateSlotAsync(_ct);
         var lsn = await Workloads.StreamAsync(_db, rows, _options.TransactionRows, _ct);
-        var seconds = await recv.StreamUntilAsync(lsn, _options.Timeout, _ct);
+        var (seconds, sentSeconds) = await recv.StreamUntilAsync(lsn, _options.Timeout, _ct);
         await recv.StopAsync();
         File.Delete(Path.Combine(_work, "pg_recvlogical.out"));
         // The slot would keep WAL (and slow every later reader); the publication is not needed by Saiki's run.
         await _db.CleanSlotAsync(BenchDatabase.RecvSlot, _ct);
         await _db.ExecuteAsync($"DROP PUBLICATION {BenchDatabase.RecvPublication}", _ct);
         Log.Info($"pg_recvlogical: {rows:N0} changes in {seconds:F2} s = {rows / seconds:N0} rows/s");
+        // The issue's baseline is the confirmed time; the sent time shows how much of it is status-interval lag.
+        _results.Set("pg_recvlogical_sent_rows_per_s", rows / sentSeconds, "F0");
         return rows / seconds;
     }
 
@@ -171,7 +181,7 @@ internal sealed class PostgresBench
         const string id = "bench_stream";
         var rows = _options.StreamRows;
         await _db.ExecuteAsync($"""
-            CREATE TABLE IF NOT EXISTS {Workloads.StreamTable} (id int PRIMARY KEY, payload text, n int, ts timestamptz);
+            {Workloads.CreateTableSql(Workloads.StreamTable, "int")};
             TRUNCATE {Workloads.StreamTable};
             """, _ct);
         var silo = await StartSiloAsync();
@@ -183,6 +193,7 @@ internal sealed class PostgresBench
         await Workloads.StreamAsync(_db, rows, _options.TransactionRows, _ct);
 
         var clock = Stopwatch.StartNew();
+        var startedAt = DateTimeOffset.UtcNow;
         silo = await StartSiloAsync();
         var started = clock.Elapsed;
         Log.Info($"silo serving after {started.TotalSeconds:F1} s");
@@ -197,7 +208,10 @@ internal sealed class PostgresBench
         // Duplicates would show up as more durable rows than changes made; give late writes a moment to land.
         await Task.Delay(TimeSpan.FromSeconds(1), _ct);
         var final = await silo.Api.GetSourceAsync(id, _ct) ?? throw new InvalidOperationException($"source {id} disappeared");
-        var manifestRows = (await silo.Api.ListFilesAsync(id, Workloads.StreamTable, _ct)).Sum(f => f.Rows);
+        var files = await silo.Api.ListFilesAsync(id, Workloads.StreamTable, _ct);
+        var manifestRows = files.Sum(f => f.Rows);
+        // For comparison with the polled time above: the last file's own timestamp has no polling delay in it.
+        Log.Info($"the last of {files.Count} files was written {(files.Max(f => f.WrittenAt) - startedAt).TotalSeconds:F2} s after starting the silo");
         var durable = final.ChangesDurable - before;
         if (durable != rows || manifestRows != rows)
         {
@@ -233,7 +247,16 @@ internal sealed class PostgresBench
             {
                 while (await timer.WaitForNextTickAsync(stopProgress.Token))
                 {
-                    var s = await silo.Api.GetSourceAsync(id, stopProgress.Token);
+                    SourceStatus? s;
+                    try
+                    {
+                        s = await silo.Api.GetSourceAsync(id, stopProgress.Token);
+                    }
+                    catch (HttpRequestException)
+                    {
+                        // Only the progress line is lost; the measurement below asks again.
+                        continue;
+                    }
                     var durable = (s?.ChangesDurable ?? before) - before;
                     Log.Info($"latency: {clock.Elapsed.TotalSeconds:F0} s, inserted {Interlocked.Read(ref inserted):N0} ({Interlocked.Read(ref inserted) / clock.Elapsed.TotalSeconds:N0}/s), durable {durable:N0} (+{durable - lastDurable:N0}), silo RSS {silo.SampleRssMb():F0} MiB");
                     lastDurable = durable;
@@ -244,38 +267,46 @@ internal sealed class PostgresBench
             }
         }, CancellationToken.None);
         long total;
+        // Rows committed in the first seconds meet a silo that has not yet written a file of this source (JIT,
+        // first activations); they are made at the same rate but left out, so the numbers describe the steady state.
+        var measuredFrom = DateTimeOffset.UtcNow + LatencyWarmUp;
         try
         {
-            total = await Workloads.SteadyInsertsAsync(_db, _options.Rate, _options.LatencyDuration, n => Interlocked.Exchange(ref inserted, n), _ct);
+            total = await Workloads.SteadyInsertsAsync(_db, _options.Rate, LatencyWarmUp + _options.LatencyDuration, n => Interlocked.Exchange(ref inserted, n), _ct);
         }
         finally
         {
             await stopProgress.CancelAsync();
             await progress;
         }
-        Log.Info($"latency workload done: {total:N0} rows in {_options.LatencyDuration.TotalSeconds:F0} s");
+        Log.Info($"latency workload done: {total:N0} rows in {(LatencyWarmUp + _options.LatencyDuration).TotalSeconds:F0} s, the first {LatencyWarmUp.TotalSeconds:F0} s of them warm-up");
         await WaitForSourceAsync("latency", id, s => s.ChangesDurable - before >= total,
             s => $"durable {s.ChangesDurable - before:N0}/{total:N0}", s => s.ChangesDurable, TimeSpan.FromSeconds(60));
 
         var files = await silo.Api.ListFilesAsync(id, Workloads.LatencyTable, _ct);
         var latencies = new List<double>((int)total);
+        long rowsInLake = 0;
         foreach (var file in files)
         {
             foreach (var commitTime in ReadCommitTimes(Path.Combine(_work, "lake", file.Key)))
             {
-                latencies.Add((file.WrittenAt - commitTime).TotalMilliseconds);
+                rowsInLake++;
+                if (commitTime >= measuredFrom)
+                {
+                    latencies.Add((file.WrittenAt - commitTime).TotalMilliseconds);
+                }
             }
         }
-        if (latencies.Count != total)
+        if (rowsInLake != total)
         {
-            _results.Fail("latency", $"the lake holds {latencies.Count:N0} rows of the latency table in {files.Count} files; {total:N0} were inserted");
+            _results.Fail("latency", $"the lake holds {rowsInLake:N0} rows of the latency table in {files.Count} files; {total:N0} were inserted");
         }
         if (latencies.Count == 0)
         {
             throw new InvalidOperationException("no rows to measure latency on");
         }
         latencies.Sort();
-        Log.Info($"latency over {latencies.Count:N0} rows in {files.Count} files: min {latencies[0]:F0} ms, p50 {Percentile(latencies, 50):F0} ms, p99 {Percentile(latencies, 99):F0} ms, max {latencies[^1]:F0} ms");
+        Log.Info($"latency over the {latencies.Count:N0} rows after warm-up, {files.Count} files: min {latencies[0]:F0} ms, p50 {Percentile(latencies, 50):F0} ms, p99 {Percentile(latencies, 99):F0} ms, max {latencies[^1]:F0} ms");
         _results.Set("p50_commit_to_durable_ms", Percentile(latencies, 50), "F0");
         _results.Set("p99_commit_to_durable_ms", Percentile(latencies, 99), "F0");
         await silo.Api.RemoveSourceAsync(id, _ct);

@@ -15,7 +15,7 @@ internal static class Workloads
     public const string LatencyTable = "bench.lat_t";
 
     public static string CreateTableSql(string table, string idType) =>
-        $"CREATE TABLE {table} (id {idType} PRIMARY KEY, payload text, n int, ts timestamptz)";
+        $"CREATE TABLE IF NOT EXISTS {table} (id {idType} PRIMARY KEY, payload text, n int, ts timestamptz)";
 
     /// <summary>
     /// <paramref name="rows"/> row changes: the first half inserts new rows, the second half updates them. Returns

@@ -15,6 +15,7 @@ namespace Saiki.Orleans.Lake;
 /// <param name="MinCommitTime">Earliest commit time in the file.</param>
 /// <param name="MaxCommitTime">Latest commit time in the file.</param>
 /// <param name="WrittenAt">When the file was written.</param>
+/// <param name="SchemaVersion">Version of the table schema every change in the file has (see the schemas endpoint).</param>
 [GenerateSerializer, Immutable, Alias("saiki.manifest-entry")]
 public sealed record ManifestEntry(
     [property: Id(0)] string Key,
@@ -27,4 +28,5 @@ public sealed record ManifestEntry(
     [property: Id(7)] Position Last,
     [property: Id(8)] DateTimeOffset MinCommitTime,
     [property: Id(9)] DateTimeOffset MaxCommitTime,
-    [property: Id(10)] DateTimeOffset WrittenAt);
+    [property: Id(10)] DateTimeOffset WrittenAt,
+    [property: Id(11)] string SchemaVersion);

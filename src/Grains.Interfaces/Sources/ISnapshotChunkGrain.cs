@@ -21,6 +21,8 @@ public interface ISnapshotChunkGrain : IGrainWithStringKey
 /// <param name="SnapshotName">Exported snapshot to import, or null when the export has ended (a fresh snapshot is taken).</param>
 /// <param name="ConsistentPoint">The slot's consistent point: snapshot rows are positioned just before it.</param>
 /// <param name="SnapshotTime">Time recorded as the rows' commit time.</param>
+/// <param name="FileNode">The table's file node at the consistent point; if it changed, a rewrite (e.g. ALTER COLUMN
+/// TYPE) made the exported snapshot see the table empty, so a fresh snapshot is read instead.</param>
 [GenerateSerializer, Immutable, Alias("saiki.snapshot-chunk-work")]
 public sealed record SnapshotChunkWork(
     [property: Id(0)] string SourceId,
@@ -31,4 +33,5 @@ public sealed record SnapshotChunkWork(
     [property: Id(5)] long? ToPage,
     [property: Id(6)] string? SnapshotName,
     [property: Id(7)] ulong ConsistentPoint,
-    [property: Id(8)] DateTimeOffset SnapshotTime);
+    [property: Id(8)] DateTimeOffset SnapshotTime,
+    [property: Id(9)] uint FileNode);

@@ -32,6 +32,12 @@ public sealed class LakeLayout(string prefix)
     /// <summary>Prefix of every manifest entry of a table.</summary>
     public string TableManifestPrefix(string sourceId, string table) => $"{_prefix}_manifest/{sourceId}/{table}/";
 
+    /// <summary>Key of a table schema version: <c>{prefix}/_schemas/{source}/{schema.table}/{version}.json</c>.</summary>
+    public string SchemaKey(string sourceId, string table, string version) => $"{SchemaPrefix(sourceId, table)}{version}.json";
+
+    /// <summary>Prefix of a table's schema versions.</summary>
+    public string SchemaPrefix(string sourceId, string table) => $"{_prefix}_schemas/{sourceId}/{table}/";
+
     /// <summary>Key of an initial-snapshot chunk file.</summary>
     public string SnapshotDataKey(string sourceId, string table, int chunk) => $"{_prefix}{sourceId}/{table}/snapshot/chunk-{chunk:D6}.jsonl.gz";
 

@@ -8,6 +8,8 @@ namespace Saiki.Orleans.Lake;
 /// <summary>Reads and writes manifest entries: one small JSON object per data file, next to the data.</summary>
 public sealed class Manifest(ILakeStore store, LakeLayout layout)
 {
+    private readonly HashSet<string> _schemasWritten = new(StringComparer.Ordinal);
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
         Converters = { new PositionJsonConverter() },
@@ -16,6 +18,27 @@ public sealed class Manifest(ILakeStore store, LakeLayout layout)
     /// <summary>Records a data file. Written after the data file, so an entry always names existing data.</summary>
     public Task AddAsync(PartitionAddress partition, ManifestEntry entry, CancellationToken cancellationToken = default) =>
         store.PutAsync(layout.ManifestKey(partition, entry.Last), JsonSerializer.SerializeToUtf8Bytes(entry, Json), cancellationToken);
+
+    /// <summary>Records a schema version (once per version and instance; rewriting it is harmless, the key is the version).</summary>
+    public async Task AddSchemaAsync(string sourceId, TableSchema schema, CancellationToken cancellationToken = default)
+    {
+        if (_schemasWritten.Add(schema.Version))
+        {
+            await store.PutAsync(layout.SchemaKey(sourceId, schema.Table, schema.Version), JsonSerializer.SerializeToUtf8Bytes(schema, Json), cancellationToken);
+        }
+    }
+
+    /// <summary>Every schema version a table has had in the lake.</summary>
+    public async IAsyncEnumerable<TableSchema> ListSchemasAsync(string sourceId, string table, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        await foreach (var key in store.ListAsync(layout.SchemaPrefix(sourceId, table), null, cancellationToken))
+        {
+            if (await store.GetAsync(key, cancellationToken) is { } bytes)
+            {
+                yield return JsonSerializer.Deserialize<TableSchema>(bytes, Json) ?? throw new InvalidDataException($"schema {key} is empty");
+            }
+        }
+    }
 
     /// <summary>Records an initial-snapshot chunk file.</summary>
     public Task AddSnapshotChunkAsync(int chunk, ManifestEntry entry, CancellationToken cancellationToken = default) =>

@@ -168,6 +168,11 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         }
     }
 
+    /// <summary>
+    /// Writes the buffer as one file per run of changes with the same schema version (so no file mixes versions),
+    /// each followed by its manifest entry; then the state, then the acknowledgement. A failure keeps the buffer:
+    /// the retry cuts the same runs and so writes the same keys.
+    /// </summary>
     private async Task TryFlushAsync()
     {
         if (_buffer.Count == 0)
@@ -175,40 +180,43 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             return;
         }
         var started = Stopwatch.GetTimestamp();
-        var first = _buffer[0].Event;
-        var last = _buffer[^1].Event;
-        var key = _layout.DataKey(_address, first.Position, last.Position, first.CommitTime);
         try
         {
-            var content = ChangeFile.Write(_address, _buffer);
-            await _store.PutAsync(key, content);
-            var entry = new ManifestEntry(key, _address.SourceId, _address.Table, _address.Partition, _buffer.Count, content.Length,
-                first.Position, last.Position,
-                _buffer.Min(b => b.Event.CommitTime), _buffer.Max(b => b.Event.CommitTime), DateTimeOffset.UtcNow);
-            await _manifest.AddAsync(_address, entry);
+            ManifestEntry? last = null;
+            var bytes = 0L;
+            for (var start = 0; start < _buffer.Count;)
+            {
+                var version = _buffer[start].Schema.Version;
+                var end = start;
+                while (end < _buffer.Count && _buffer[end].Schema.Version == version)
+                {
+                    end++;
+                }
+                last = await WriteFileAsync(_buffer.GetRange(start, end - start));
+                bytes += last.Bytes;
+                start = end;
+            }
 
             var s = _state.State;
-            s.Durable = last.Position;
+            s.Durable = last!.Last;
             s.Epoch = _epoch;
             s.NextSequence = _nextSequence;
             s.RowsWritten += _buffer.Count;
-            s.FilesWritten++;
-            s.LastFlush = entry.WrittenAt;
-            s.LastCommitTime = entry.MaxCommitTime;
+            s.FilesWritten += _buffer.Select(b => b.Schema.Version).Distinct().Count();
+            s.LastFlush = last.WrittenAt;
+            s.LastCommitTime = last.MaxCommitTime;
             await _state.WriteStateAsync();
 
             SaikiMetrics.RowsWritten.Add(_buffer.Count);
-            SaikiMetrics.FilesWritten.Add(1);
-            SaikiMetrics.BytesWritten.Add(content.Length);
+            SaikiMetrics.BytesWritten.Add(bytes);
             SaikiMetrics.FlushSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            LakeLog.Flushed(_logger, _address.ToString(), _buffer.Count, key);
             _buffer.Clear();
             _lastError = null;
             _failures = 0;
         }
         catch (Exception e)
         {
-            // Keep everything buffered: the checkpoint does not move, and the next attempt writes the same key.
+            // Keep everything buffered: the checkpoint does not move, and the next attempt writes the same keys.
             _failures++;
             _lastError = e.Message;
             _retryAt = DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, Math.Min(_failures, 10))));
@@ -217,6 +225,23 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             return;
         }
         await AcknowledgeAsync();
+    }
+
+    private async Task<ManifestEntry> WriteFileAsync(List<(TableSchema Schema, ChangeEvent Event)> run)
+    {
+        var first = run[0].Event;
+        var last = run[^1].Event;
+        var key = _layout.DataKey(_address, first.Position, last.Position, first.CommitTime);
+        var content = ChangeFile.Write(_address, run);
+        await _store.PutAsync(key, content);
+        await _manifest.AddSchemaAsync(_address.SourceId, run[0].Schema);
+        var entry = new ManifestEntry(key, _address.SourceId, _address.Table, _address.Partition, run.Count, content.Length,
+            first.Position, last.Position, run.Min(b => b.Event.CommitTime), run.Max(b => b.Event.CommitTime), DateTimeOffset.UtcNow,
+            run[0].Schema.Version);
+        await _manifest.AddAsync(_address, entry);
+        SaikiMetrics.FilesWritten.Add(1);
+        LakeLog.Flushed(_logger, _address.ToString(), run.Count, key);
+        return entry;
     }
 
     private async Task AcknowledgeAsync()

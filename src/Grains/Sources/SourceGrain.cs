@@ -101,7 +101,8 @@ public sealed class SourceGrain : Grain, ISourceGrain
                 state.Snapshot = new SnapshotPlan { ConsistentPoint = export.ConsistentPoint };
                 foreach (var table in accepted.Tables)
                 {
-                    state.Snapshot.AddTable(table, await PostgresSourceAdmin.TablePagesAsync(accepted.ConnectionString, table, default), _options.SnapshotChunkPages);
+                    var (pages, fileNode) = await PostgresSourceAdmin.TableStorageAsync(accepted.ConnectionString, table, default);
+                    state.Snapshot.AddTable(table, pages, fileNode, _options.SnapshotChunkPages);
                 }
                 state.State = SourceState.Snapshotting;
             }
@@ -286,7 +287,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             while (running.Count < _options.SnapshotParallelism && pending.TryDequeue(out var next))
             {
                 var work = new SnapshotChunkWork(Id, spec.ConnectionString, next.Table, next.Index, next.FromPage, next.ToPage,
-                    _export?.SnapshotName, plan.ConsistentPoint, plan.StartedAt);
+                    _export?.SnapshotName, plan.ConsistentPoint, plan.StartedAt, next.FileNode);
                 running[GrainFactory.GetGrain<ISnapshotChunkGrain>($"{Id}|{next.Table}|{next.Index}").ReadAsync(work)] = next;
             }
             var finished = await Task.WhenAny(running.Keys).WaitAsync(ct);
@@ -301,6 +302,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             catch (Exception e) when (e is not OperationCanceledException)
             {
                 SnapshotLog.ChunkFailed(_logger, Id, chunk.Index, e);
+                _lastError = $"snapshot chunk {chunk.Index} of {chunk.Table} failed, retrying: {e.Message}";
                 pending.Enqueue(chunk);
                 await Task.Delay(500, ct);
             }

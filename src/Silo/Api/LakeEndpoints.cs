@@ -23,6 +23,18 @@ public static class LakeEndpoints
             .WithName("ListTableFiles")
             .WithSummary("The manifest of a table: every lake file with its rows, position range and commit-time range");
 
+        lake.MapGet("/{source}/{table}/schemas", async (string source, string table, ILakeStore store, LakeLayout layout, CancellationToken ct) =>
+            {
+                var schemas = new List<TableSchema>();
+                await foreach (var schema in new Manifest(store, layout).ListSchemasAsync(source, table, ct))
+                {
+                    schemas.Add(schema);
+                }
+                return schemas;
+            })
+            .WithName("ListTableSchemas")
+            .WithSummary("Every schema version of a table: columns with their PostgreSQL types and the key; manifest entries name the version of each file");
+
         lake.MapGet("/{source}/{table}/partitions/{partition:int}", (string source, string table, int partition, IGrainFactory grains) =>
                 grains.GetGrain<IPartitionGrain>(new PartitionAddress(source, table, partition).ToString()).GetAsync())
             .WithName("GetPartition")

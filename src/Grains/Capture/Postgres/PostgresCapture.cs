@@ -107,7 +107,8 @@ public sealed class PostgresCapture : IAsyncDisposable
                         break;
                     case RelationMessage relation:
                         var table = $"{relation.Namespace}.{relation.RelationName}";
-                        var columns = relation.Columns.Select(c => c.ColumnName).ToArray();
+                        // Columns and types as of this point in the WAL: a Relation message follows every schema change.
+                        var columns = relation.Columns.Select(c => (c.ColumnName, c.DataTypeId, c.TypeModifier)).ToArray();
                         _schemas[relation.RelationId] = await PostgresSourceAdmin.LoadSchemaAsync(catalog, relation.RelationId, table, columns, ct);
                         break;
                     case InsertMessage insert:

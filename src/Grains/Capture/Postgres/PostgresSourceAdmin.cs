@@ -136,26 +136,33 @@ public static class PostgresSourceAdmin
         }
     }
 
-    /// <summary>Pages a table has now (the snapshot's chunking unit).</summary>
-    public static async Task<long> TablePagesAsync(string connectionString, string table, CancellationToken ct)
+    /// <summary>Pages a table has now (the snapshot's chunking unit) and its file node (which a rewrite changes).</summary>
+    public static async Task<(long Pages, uint FileNode)> TableStorageAsync(string connectionString, string table, CancellationToken ct)
     {
         await using var conn = await OpenAsync(connectionString, ct);
-        var pages = await Scalar(conn, "SELECT pg_relation_size(to_regclass($1)) / current_setting('block_size')::bigint", ct, PostgresNames.QuoteQualified(table));
-        return pages is long p ? p : 0;
+        return await TableStorageAsync(conn, table, ct);
+    }
+
+    /// <summary>Pages and file node, on an open connection (read from the current catalog).</summary>
+    public static async Task<(long Pages, uint FileNode)> TableStorageAsync(NpgsqlConnection conn, string table, CancellationToken ct)
+    {
+        await using var cmd = Command(conn, "SELECT pg_relation_size(r) / current_setting('block_size')::bigint, pg_relation_filenode(r) FROM to_regclass($1) r", [PostgresNames.QuoteQualified(table)]);
+        await using var reader = await cmd.ExecuteReaderAsync(ct);
+        return await reader.ReadAsync(ct) && !reader.IsDBNull(1) ? (reader.GetInt64(0), reader.GetFieldValue<uint>(1)) : (0, 0);
     }
 
     /// <summary>Schema of a table by name, columns in the order pgoutput and COPY use (generated columns excluded).</summary>
     public static async Task<TableSchema> LoadTableSchemaAsync(NpgsqlConnection conn, string table, CancellationToken ct)
     {
-        var columns = new List<string>();
+        var columns = new List<(string, uint, int)>();
         uint oid = 0;
-        await using (var cmd = Command(conn, "SELECT attrelid::oid, attname::text FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", [PostgresNames.QuoteQualified(table)]))
+        await using (var cmd = Command(conn, "SELECT attrelid::oid, attname::text, atttypid::oid, atttypmod FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped AND attgenerated = '' ORDER BY attnum", [PostgresNames.QuoteQualified(table)]))
         await using (var reader = await cmd.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
                 oid = reader.GetFieldValue<uint>(0);
-                columns.Add(reader.GetString(1));
+                columns.Add((reader.GetString(1), reader.GetFieldValue<uint>(2), reader.GetInt32(3)));
             }
         }
         if (columns.Count == 0)
@@ -218,32 +225,51 @@ public static class PostgresSourceAdmin
     }
 
     /// <summary>
-    /// Column names and types of a relation, in the order pgoutput sends them, with the key: the primary key,
-    /// else the replica identity index, else every column (REPLICA IDENTITY FULL).
+    /// A relation's schema from the columns and types the stream (or the catalog) gives, with the key: the primary
+    /// key, else the replica identity index, else every column (REPLICA IDENTITY FULL without a key).
     /// </summary>
-    public static async Task<TableSchema> LoadSchemaAsync(NpgsqlConnection conn, uint relationId, string table, IReadOnlyList<string> columnsInMessageOrder, CancellationToken ct)
+    public static async Task<TableSchema> LoadSchemaAsync(NpgsqlConnection conn, uint relationId, string table, IReadOnlyList<(string Name, uint TypeOid, int TypeModifier)> columns, CancellationToken ct)
     {
-        const string sql = """
-            SELECT a.attname, format_type(a.atttypid, a.atttypmod), coalesce(a.attnum = ANY(i.indkey), false)
-            FROM pg_attribute a
-            LEFT JOIN LATERAL (
-                SELECT indkey::int2[] AS indkey FROM pg_index
-                WHERE indrelid = a.attrelid AND (indisprimary OR indisreplident)
-                ORDER BY indisprimary DESC LIMIT 1) i ON true
-            WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped
-            """;
-        var catalog = new Dictionary<string, (string Type, bool Key)>(StringComparer.Ordinal);
-        await using (var cmd = new NpgsqlCommand(sql, conn) { Parameters = { new() { Value = relationId, DataTypeName = "oid" } } })
-        await using (var reader = await cmd.ExecuteReaderAsync(ct))
+        var types = new List<string>();
+        var key = new HashSet<string>(StringComparer.Ordinal);
+        await using (var batch = new NpgsqlBatch(conn)
+        {
+            BatchCommands =
+            {
+                new NpgsqlBatchCommand("SELECT format_type(t, m) FROM unnest($1::oid[], $2::int[]) WITH ORDINALITY AS u(t, m, n) ORDER BY n")
+                {
+                    Parameters =
+                    {
+                        new() { Value = columns.Select(c => c.TypeOid).ToArray(), DataTypeName = "oid[]" },
+                        new() { Value = columns.Select(c => c.TypeModifier).ToArray() },
+                    },
+                },
+                new NpgsqlBatchCommand("""
+                    SELECT a.attname::text
+                    FROM (SELECT indkey::int2[] AS k FROM pg_index WHERE indrelid = $1 AND (indisprimary OR indisreplident)
+                          ORDER BY indisprimary DESC LIMIT 1) i
+                    JOIN pg_attribute a ON a.attrelid = $1 AND a.attnum = ANY(i.k)
+                    """)
+                {
+                    Parameters = { new() { Value = relationId, DataTypeName = "oid" } },
+                },
+            },
+        })
+        await using (var reader = await batch.ExecuteReaderAsync(ct))
         {
             while (await reader.ReadAsync(ct))
             {
-                catalog[reader.GetString(0)] = (reader.GetString(1), reader.GetBoolean(2));
+                types.Add(reader.GetString(0));
+            }
+            await reader.NextResultAsync(ct);
+            while (await reader.ReadAsync(ct))
+            {
+                key.Add(reader.GetString(0));
             }
         }
-        var columns = columnsInMessageOrder.Select(c => new ColumnSchema(c, catalog.TryGetValue(c, out var info) ? info.Type : "unknown")).ToArray();
-        var key = Enumerable.Range(0, columns.Length).Where(i => catalog.TryGetValue(columns[i].Name, out var info) && info.Key).ToArray();
-        return new TableSchema(table, columns, key.Length > 0 ? key : Enumerable.Range(0, columns.Length).ToArray());
+        var schemaColumns = columns.Select((c, i) => new ColumnSchema(c.Name, types[i])).ToArray();
+        var keyIndexes = Enumerable.Range(0, schemaColumns.Length).Where(i => key.Contains(schemaColumns[i].Name)).ToArray();
+        return new TableSchema(table, schemaColumns, keyIndexes.Length > 0 ? keyIndexes : Enumerable.Range(0, schemaColumns.Length).ToArray());
     }
 
     /// <summary>Opens an ordinary connection; an unreachable server becomes a <see cref="SourceValidationException"/> naming host, port and database.</summary>

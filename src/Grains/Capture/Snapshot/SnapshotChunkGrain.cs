@@ -15,7 +15,8 @@ namespace Saiki.Orleans.Capture.Snapshot;
 /// snapshot, and writes the rows as one lake file. Chunks are independent grains, so the placement spreads them
 /// over the silos. When the export has ended (the source restarted mid-snapshot) the chunk reads a fresh
 /// snapshot instead: its rows may then be newer than the consistent point, which the stream that follows from
-/// the consistent point corrects, because every change after it is applied on top of the snapshot rows.
+/// the consistent point corrects, because every change after it is applied on top of the snapshot rows. The same
+/// holds when the table was rewritten after the consistent point: an old snapshot would see it empty.
 /// </summary>
 public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, ILogger<SnapshotChunkGrain> logger) : Grain, ISnapshotChunkGrain
 {
@@ -24,8 +25,12 @@ public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, ILog
     {
         var ct = CancellationToken.None;
         await using var conn = await PostgresSourceAdmin.OpenAsync(work.ConnectionString, ct);
-        await using var tx = await BeginAsync(conn, work, ct);
+        // Columns come from the current catalog, before the snapshot is imported: a query under the old snapshot
+        // would still list a column dropped since, which COPY (planned against the current catalog) rejects.
         var schema = await PostgresSourceAdmin.LoadTableSchemaAsync(conn, work.Table, ct);
+        var (_, fileNode) = await PostgresSourceAdmin.TableStorageAsync(conn, work.Table, ct);
+        var importable = fileNode == work.FileNode;
+        await using var tx = await BeginAsync(conn, importable ? work : work with { SnapshotName = null }, ct);
         var position = new Position(work.ConsistentPoint - 1, (uint)work.Chunk);
         var address = new PartitionAddress(work.SourceId, work.Table, -1);
         var columns = string.Join(", ", schema.Columns.Select(c => PostgresNames.Quote(c.Name)));
@@ -42,8 +47,11 @@ public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, ILog
         var content = file.Finish();
         var key = layout.SnapshotDataKey(work.SourceId, work.Table, work.Chunk);
         await store.PutAsync(key, content, ct);
-        await new Manifest(store, layout).AddSnapshotChunkAsync(work.Chunk, new ManifestEntry(
-            key, work.SourceId, work.Table, -1, file.Count, content.Length, position, position, work.SnapshotTime, work.SnapshotTime, DateTimeOffset.UtcNow), ct);
+        var manifest = new Manifest(store, layout);
+        await manifest.AddSchemaAsync(work.SourceId, schema, ct);
+        await manifest.AddSnapshotChunkAsync(work.Chunk, new ManifestEntry(
+            key, work.SourceId, work.Table, -1, file.Count, content.Length, position, position, work.SnapshotTime, work.SnapshotTime, DateTimeOffset.UtcNow,
+            schema.Version), ct);
         SaikiMetrics.RowsWritten.Add(file.Count);
         SaikiMetrics.FilesWritten.Add(1);
         SaikiMetrics.BytesWritten.Add(content.Length);

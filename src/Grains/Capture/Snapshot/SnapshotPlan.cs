@@ -22,13 +22,13 @@ public sealed class SnapshotPlan
     public bool Completed => CompletedAt is not null;
 
     /// <summary>Cuts a table of <paramref name="pages"/> pages into ranges of <paramref name="chunkPages"/>; the last range is open-ended.</summary>
-    public void AddTable(string table, long pages, int chunkPages)
+    public void AddTable(string table, long pages, uint fileNode, int chunkPages)
     {
         var index = Chunks.Count;
         for (long from = 0; ; from += chunkPages)
         {
             var last = from + chunkPages >= pages;
-            Chunks.Add(new SnapshotChunk { Table = table, Index = index++, FromPage = from, ToPage = last ? null : from + chunkPages });
+            Chunks.Add(new SnapshotChunk { Table = table, Index = index++, FromPage = from, ToPage = last ? null : from + chunkPages, FileNode = fileNode });
             if (last)
             {
                 break;
@@ -53,4 +53,6 @@ public sealed class SnapshotChunk
     [Id(4)] public bool Done { get; set; }
     /// <summary>Rows the chunk held.</summary>
     [Id(5)] public long Rows { get; set; }
+    /// <summary>The table's file node when the snapshot was planned; a different one means the table was rewritten.</summary>
+    [Id(6)] public uint FileNode { get; set; }
 }
