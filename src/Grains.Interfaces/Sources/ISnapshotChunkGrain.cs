@@ -23,6 +23,7 @@ public interface ISnapshotChunkGrain : IGrainWithStringKey
 /// <param name="SnapshotTime">Time recorded as the rows' commit time.</param>
 /// <param name="FileNode">The table's file node at the consistent point; if it changed, a rewrite (e.g. ALTER COLUMN
 /// TYPE) made the exported snapshot see the table empty, so a fresh snapshot is read instead.</param>
+/// <param name="Columns">The source's column privacy rules.</param>
 [GenerateSerializer, Immutable, Alias("saiki.snapshot-chunk-work")]
 public sealed record SnapshotChunkWork(
     [property: Id(0)] string SourceId,
@@ -34,4 +35,5 @@ public sealed record SnapshotChunkWork(
     [property: Id(6)] string? SnapshotName,
     [property: Id(7)] ulong ConsistentPoint,
     [property: Id(8)] DateTimeOffset SnapshotTime,
-    [property: Id(9)] uint FileNode);
+    [property: Id(9)] uint FileNode,
+    [property: Id(10)] IReadOnlyList<ColumnRule>? Columns);

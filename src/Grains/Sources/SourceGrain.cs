@@ -29,6 +29,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private readonly IPersistentState<SourceGrainState> _state;
     private readonly PipelineOptions _options;
+    private readonly PrivacyOptions _privacy;
     private readonly ILogger<SourceGrain> _logger;
     private readonly CheckpointTracker _tracker = new();
     private readonly Dictionary<string, long> _streamSequence = new(StringComparer.Ordinal);
@@ -50,10 +51,12 @@ public sealed class SourceGrain : Grain, ISourceGrain
     public SourceGrain(
         [PersistentState("source", SaikiNames.Storage)] IPersistentState<SourceGrainState> state,
         IOptions<PipelineOptions> options,
+        IOptions<PrivacyOptions> privacy,
         ILogger<SourceGrain> logger)
     {
         _state = state;
         _options = options.Value;
+        _privacy = privacy.Value;
         _logger = logger;
     }
 
@@ -91,7 +94,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         {
             throw new SourceValidationException($"source id '{spec.Id}' does not match grain '{Id}'");
         }
-        var accepted = await PostgresSourceAdmin.ValidateAsync(spec);
+        var accepted = await PostgresSourceAdmin.ValidateAsync(spec, canHash: _privacy.HashKeyBytes is not null);
         var export = await PostgresSourceAdmin.CreatePublicationAndSlotAsync(accepted);
         try
         {
@@ -226,7 +229,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
                     _state.State.State = SourceState.Snapshotting;
                     await RunSnapshotAsync(spec, plan, run.Token);
                 }
-                await using var capture = new PostgresCapture(spec, _logger);
+                await using var capture = new PostgresCapture(spec, new ColumnPolicy(spec.Columns, _privacy.HashKeyBytes), _logger);
                 await capture.StartAsync(run.Token);
                 _capture = capture;
                 _state.State.State = SourceState.Running;
@@ -287,7 +290,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             while (running.Count < _options.SnapshotParallelism && pending.TryDequeue(out var next))
             {
                 var work = new SnapshotChunkWork(Id, spec.ConnectionString, next.Table, next.Index, next.FromPage, next.ToPage,
-                    _export?.SnapshotName, plan.ConsistentPoint, plan.StartedAt, next.FileNode);
+                    _export?.SnapshotName, plan.ConsistentPoint, plan.StartedAt, next.FileNode, spec.Columns);
                 running[GrainFactory.GetGrain<ISnapshotChunkGrain>($"{Id}|{next.Table}|{next.Index}").ReadAsync(work)] = next;
             }
             var finished = await Task.WhenAny(running.Keys).WaitAsync(ct);

@@ -49,6 +49,14 @@ public sealed class RestApiTests : IAsyncLifetime
         var problem = await refused.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal($"table {s}.nope does not exist", problem.GetProperty("errors").GetProperty("registration")[0].GetString());
 
+        var noKey = await _http.PostAsJsonAsync("/api/sources/postgres", new
+        {
+            id = s, connectionString = db.ConnectionString, tables = new[] { $"{s}.orders" },
+            columns = new[] { new { table = $"{s}.orders", column = "status", action = "Hash" } },
+        });
+        Assert.Equal(HttpStatusCode.BadRequest, noKey.StatusCode);
+        Assert.Contains("no hash key is configured; set Saiki:Privacy:HashKey", await noKey.Content.ReadAsStringAsync());
+
         var created = await _http.PostAsJsonAsync("/api/sources/postgres", new { id = s, connectionString = db.ConnectionString, tables = new[] { $"{s}.orders" }, partitions = 2 });
         Assert.Equal(HttpStatusCode.Created, created.StatusCode);
         Assert.Equal($"/api/sources/{s}", created.Headers.Location?.ToString());

@@ -27,7 +27,7 @@ public sealed class PgOutputMappingTests
         try
         {
             var items = new List<CaptureItem>();
-            await using (var capture = new PostgresCapture(spec, NullLogger.Instance))
+            await using (var capture = new PostgresCapture(spec, new ColumnPolicy(null, null), NullLogger.Instance))
             {
                 using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
                 await capture.StartAsync(timeout.Token);

@@ -20,6 +20,8 @@ public class PipelineCluster : IAsyncLifetime
     public LakeLayout Layout { get; } = new("");
     public string Bucket { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
 
+    public const string HashKey = "test-hash-key-0123456789";
+
     protected virtual short Silos => 2;
 
     public async Task InitializeAsync()
@@ -42,6 +44,7 @@ public class PipelineCluster : IAsyncLifetime
             ["Saiki:Pipeline:ResyncAfter"] = "00:00:06",
             ["Saiki:Pipeline:SupervisionInterval"] = "00:00:01",
             ["Saiki:Pipeline:HeartbeatInterval"] = "00:00:01",
+            ["Saiki:Privacy:HashKey"] = HashKey,
             // Small chunks, so modest test tables still split into many.
             ["Saiki:Pipeline:SnapshotChunkPages"] = "8",
             ["Saiki:Pipeline:SnapshotParallelism"] = "3",

@@ -80,7 +80,7 @@ public sealed class RegistrationValidationTests(PipelineCluster fixture)
         Assert.Contains(error.Problems, p => p.StartsWith("source id 'Bad-Id' is invalid", StringComparison.Ordinal));
         Assert.Contains("partitions is 0; it must be between 1 and 256", error.Problems);
         Assert.Contains("table a.b is listed more than once", error.Problems);
-        Assert.Contains("table name 'public.no way' is not of the form schema.table", error.Problems);
+        Assert.Contains("table name 'public.no way' is not of the form schema.table or schema.*", error.Problems);
     }
 
     [Fact]

@@ -20,6 +20,7 @@ public sealed class PostgresCapture : IAsyncDisposable
 {
     private const int ChannelCapacity = 16_384;
     private readonly PostgresSourceSpec _spec;
+    private readonly ColumnPolicy _policy;
     private readonly ILogger _logger;
     private readonly Channel<CaptureItem> _channel = Channel.CreateBounded<CaptureItem>(
         new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, SingleWriter = true });
@@ -29,9 +30,10 @@ public sealed class PostgresCapture : IAsyncDisposable
     private Task _reading = Task.CompletedTask;
 
     /// <summary>Creates a reader for a validated spec.</summary>
-    public PostgresCapture(PostgresSourceSpec spec, ILogger logger)
+    public PostgresCapture(PostgresSourceSpec spec, ColumnPolicy policy, ILogger logger)
     {
         _spec = spec;
+        _policy = policy;
         _logger = logger;
     }
 
@@ -156,7 +158,7 @@ public sealed class PostgresCapture : IAsyncDisposable
                     case TruncateMessage truncate:
                         foreach (var relation in truncate.Relations)
                         {
-                            var schema = _schemas[relation.RelationId];
+                            var schema = _policy.For(_schemas[relation.RelationId]).Schema;
                             var position = new Position(commitLsn, sequence++);
                             // Every partition of the table holds rows that the truncate removes.
                             for (var p = 0; p < _spec.Partitions; p++)
@@ -193,8 +195,12 @@ public sealed class PostgresCapture : IAsyncDisposable
         }
     }
 
-    private ValueTask EmitAsync(ChannelWriter<CaptureItem> writer, TableSchema schema, ChangeEvent change, CancellationToken ct)
+    private ValueTask EmitAsync(ChannelWriter<CaptureItem> writer, TableSchema source, ChangeEvent sourceChange, CancellationToken ct)
     {
+        // Column rules apply before anything leaves the source; the key (and so the partition) is the projected one.
+        var projection = _policy.For(source);
+        var schema = projection.Schema;
+        var change = projection.Apply(sourceChange);
         var key = schema.KeyOf(change.KeyImage!);
         var partition = KeyPartitioner.PartitionOf(key, _spec.Partitions);
         SaikiMetrics.ChangesCaptured.Add(1);

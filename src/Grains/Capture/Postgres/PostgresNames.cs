@@ -42,4 +42,7 @@ public static partial class PostgresNames
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*$")]
     internal static partial Regex QualifiedTablePattern();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_$]*\\.\\*$")]
+    internal static partial Regex SchemaPattern();
 }

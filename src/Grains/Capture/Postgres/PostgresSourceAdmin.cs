@@ -14,12 +14,16 @@ public static class PostgresSourceAdmin
     /// <summary>Largest partition count accepted per table.</summary>
     public const int MaxPartitions = 256;
 
-    /// <summary>Returns the spec with tables qualified, or throws <see cref="SourceValidationException"/> naming every problem.</summary>
-    public static async Task<PostgresSourceSpec> ValidateAsync(PostgresSourceSpec spec, CancellationToken ct = default)
+    /// <summary>
+    /// Returns the spec with tables qualified and <c>schema.*</c> patterns expanded, or throws
+    /// <see cref="SourceValidationException"/> naming every problem.
+    /// </summary>
+    public static async Task<PostgresSourceSpec> ValidateAsync(PostgresSourceSpec spec, bool canHash = false, CancellationToken ct = default)
     {
         var normalized = ValidateShape(spec);
         var problems = new List<string>();
         await using var conn = await OpenAsync(spec.ConnectionString, ct);
+        normalized = await ExpandPatternsAsync(conn, normalized, problems, ct);
 
         var walLevel = (string?)await Scalar(conn, "SHOW wal_level", ct);
         if (walLevel != "logical")
@@ -39,6 +43,7 @@ public static class PostgresSourceAdmin
                 problems.Add(problem);
             }
         }
+        await CheckColumnRulesAsync(conn, normalized, canHash, problems, ct);
         var slot = PostgresNames.Slot(spec.Id);
         if (await Scalar(conn, "SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", ct, slot) is not null)
         {
@@ -87,19 +92,89 @@ public static class PostgresSourceAdmin
         {
             problems.Add("tables is empty; name at least one table as schema.table");
         }
-        foreach (var t in tables.Where(t => !PostgresNames.QualifiedTablePattern().IsMatch(t)))
+        foreach (var t in tables.Where(t => !PostgresNames.QualifiedTablePattern().IsMatch(t) && !PostgresNames.SchemaPattern().IsMatch(t)))
         {
-            problems.Add($"table name '{t}' is not of the form schema.table");
+            problems.Add($"table name '{t}' is not of the form schema.table or schema.*");
         }
         foreach (var dup in tables.GroupBy(t => t).Where(g => g.Count() > 1))
         {
             problems.Add($"table {dup.Key} is listed more than once");
         }
+        var rules = (spec.Columns ?? []).Select(r => r with { Table = PostgresNames.QualifiedTable(r.Table?.Trim() ?? "") }).ToArray();
+        foreach (var dup in rules.GroupBy(r => (r.Table, r.Column)).Where(g => g.Count() > 1))
+        {
+            problems.Add($"column {dup.Key.Table}.{dup.Key.Column} has more than one rule");
+        }
         if (problems.Count > 0)
         {
             throw new SourceValidationException(problems);
         }
-        return spec with { Tables = tables };
+        return spec with
+        {
+            Tables = tables,
+            ExcludeTables = (spec.ExcludeTables ?? []).Select(t => PostgresNames.QualifiedTable(t.Trim())).ToArray(),
+            Columns = rules,
+        };
+    }
+
+    private static async Task<PostgresSourceSpec> ExpandPatternsAsync(NpgsqlConnection conn, PostgresSourceSpec spec, List<string> problems, CancellationToken ct)
+    {
+        var excluded = (spec.ExcludeTables ?? []).ToHashSet(StringComparer.Ordinal);
+        var tables = new List<string>();
+        foreach (var entry in spec.Tables)
+        {
+            if (!entry.EndsWith(".*", StringComparison.Ordinal))
+            {
+                tables.Add(entry);
+                continue;
+            }
+            var schema = entry[..^2];
+            var matched = new List<string>();
+            await using (var cmd = Command(conn, "SELECT c.relname::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind IN ('r', 'p') AND NOT c.relispartition ORDER BY 1", [schema]))
+            await using (var reader = await cmd.ExecuteReaderAsync(ct))
+            {
+                while (await reader.ReadAsync(ct))
+                {
+                    matched.Add($"{schema}.{reader.GetString(0)}");
+                }
+            }
+            var kept = matched.Where(t => !excluded.Contains(t)).ToArray();
+            if (kept.Length == 0)
+            {
+                problems.Add($"{entry} matches no tables{(matched.Count > 0 ? " once excludeTables are left out" : "")}");
+            }
+            tables.AddRange(kept);
+        }
+        return spec with { Tables = tables.Distinct(StringComparer.Ordinal).Where(t => !excluded.Contains(t)).ToArray() };
+    }
+
+    private static async Task CheckColumnRulesAsync(NpgsqlConnection conn, PostgresSourceSpec spec, bool canHash, List<string> problems, CancellationToken ct)
+    {
+        foreach (var rule in spec.Columns ?? [])
+        {
+            if (!spec.Tables.Contains(rule.Table))
+            {
+                problems.Add($"column rule for {rule.Table}.{rule.Column}: {rule.Table} is not a captured table");
+                continue;
+            }
+            await using var cmd = Command(conn, """
+                SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid AND i.indisprimary AND a.attnum = ANY(i.indkey::int2[]))
+                FROM pg_attribute a WHERE a.attrelid = to_regclass($1) AND a.attname = $2 AND NOT a.attisdropped
+                """, [PostgresNames.QuoteQualified(rule.Table), rule.Column]);
+            var isKey = await cmd.ExecuteScalarAsync(ct);
+            if (isKey is null)
+            {
+                problems.Add($"column rule for {rule.Table}.{rule.Column}: the table has no such column");
+            }
+            else if (isKey is true && rule.Action == ColumnAction.Exclude)
+            {
+                problems.Add($"column {rule.Table}.{rule.Column} is part of the primary key and cannot be excluded; hash it instead");
+            }
+            if (rule.Action == ColumnAction.Hash && !canHash)
+            {
+                problems.Add($"column {rule.Table}.{rule.Column} is to be hashed but no hash key is configured; set Saiki:Privacy:HashKey on the silos");
+            }
+        }
     }
 
     /// <summary>

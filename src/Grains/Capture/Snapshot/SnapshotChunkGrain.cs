@@ -1,10 +1,12 @@
 using System.Data;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans;
 using Saiki.Orleans.Capture.Postgres;
 using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
+using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Sources;
 
@@ -18,7 +20,8 @@ namespace Saiki.Orleans.Capture.Snapshot;
 /// the consistent point corrects, because every change after it is applied on top of the snapshot rows. The same
 /// holds when the table was rewritten after the consistent point: an old snapshot would see it empty.
 /// </summary>
-public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, ILogger<SnapshotChunkGrain> logger) : Grain, ISnapshotChunkGrain
+public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, IOptions<PrivacyOptions> privacy, ILogger<SnapshotChunkGrain> logger)
+    : Grain, ISnapshotChunkGrain
 {
     /// <inheritdoc />
     public async Task<long> ReadAsync(SnapshotChunkWork work)
@@ -27,20 +30,22 @@ public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, ILog
         await using var conn = await PostgresSourceAdmin.OpenAsync(work.ConnectionString, ct);
         // Columns come from the current catalog, before the snapshot is imported: a query under the old snapshot
         // would still list a column dropped since, which COPY (planned against the current catalog) rejects.
-        var schema = await PostgresSourceAdmin.LoadTableSchemaAsync(conn, work.Table, ct);
+        var source = await PostgresSourceAdmin.LoadTableSchemaAsync(conn, work.Table, ct);
+        var projection = new ColumnPolicy(work.Columns, privacy.Value.HashKeyBytes).For(source);
+        var schema = projection.Schema;
         var (_, fileNode) = await PostgresSourceAdmin.TableStorageAsync(conn, work.Table, ct);
         var importable = fileNode == work.FileNode;
         await using var tx = await BeginAsync(conn, importable ? work : work with { SnapshotName = null }, ct);
         var position = new Position(work.ConsistentPoint - 1, (uint)work.Chunk);
         var address = new PartitionAddress(work.SourceId, work.Table, -1);
-        var columns = string.Join(", ", schema.Columns.Select(c => PostgresNames.Quote(c.Name)));
+        var columns = string.Join(", ", source.Columns.Select(c => PostgresNames.Quote(c.Name)));
         var range = $"ctid >= '({work.FromPage},0)'::tid" + (work.ToPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
         using var file = new ChangeFileWriter(address);
         using (var copy = await conn.BeginTextExportAsync($"COPY (SELECT {columns} FROM {PostgresNames.QuoteQualified(work.Table)} WHERE {range}) TO STDOUT", ct))
         {
             while (await copy.ReadLineAsync(ct) is { } line)
             {
-                file.Add(schema, new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, CopyText.ParseRow(line, schema.Columns.Count)));
+                file.Add(schema, new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, projection.Row(CopyText.ParseRow(line, source.Columns.Count))));
             }
         }
         await tx.CommitAsync(ct);
