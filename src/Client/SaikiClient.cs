@@ -18,6 +18,13 @@ public sealed class SaikiClient(IClusterClient cluster)
     /// <exception cref="SourceValidationException">The registration was refused; nothing was created.</exception>
     public Task<SourceInfo> RegisterPostgresSourceAsync(PostgresSourceSpec spec) => Registry.RegisterPostgresAsync(spec);
 
+    /// <summary>
+    /// Adds tables to a registered source; their existing rows are snapshotted incrementally while the stream keeps
+    /// flowing, so the result equals a fresh full snapshot.
+    /// </summary>
+    /// <exception cref="SourceValidationException">A table is missing, already captured, or lacks a key.</exception>
+    public Task<SourceInfo> AddTablesAsync(string id, IReadOnlyList<string> tables) => cluster.GetGrain<ISourceGrain>(id).AddTablesAsync(tables);
+
     /// <summary>Status of one source, or null when it is not registered.</summary>
     public Task<SourceInfo?> GetSourceAsync(string id) => cluster.GetGrain<ISourceGrain>(id).GetAsync();
 

@@ -12,6 +12,13 @@ public interface ISourceGrain : IGrainWithStringKey
     [Alias("register")]
     Task<SourceInfo> RegisterAsync(PostgresSourceSpec spec);
 
+    /// <summary>
+    /// Adds tables to a running source: they join the publication, and an incremental snapshot (DBLog-style
+    /// watermarks in the stream) reads their existing rows while the stream keeps flowing.
+    /// </summary>
+    [Alias("add-tables")]
+    Task<SourceInfo> AddTablesAsync(IReadOnlyList<string> tables);
+
     /// <summary>Current status, or null when no source has this id.</summary>
     [Alias("get")]
     Task<SourceInfo?> GetAsync();

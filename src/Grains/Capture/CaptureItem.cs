@@ -13,3 +13,6 @@ public sealed record CapturedChange(PartitionAddress Partition, TableSchema Sche
 /// <paramref name="EndLsn"/> can be confirmed.
 /// </summary>
 public sealed record CapturedCommit(ulong EndLsn, DateTimeOffset CommitTime, bool Heartbeat = false) : CaptureItem;
+
+/// <summary>A low or high watermark of an incremental snapshot chunk, at its place in the log.</summary>
+public sealed record CapturedWatermark(bool High, int Chunk, ulong Lsn) : CaptureItem;

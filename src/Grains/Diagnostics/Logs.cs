@@ -28,6 +28,9 @@ internal static partial class SourceLog
     [LoggerMessage(1107, LogLevel.Warning, "Source {SourceId}: {Alert}")]
     public static partial void Alert(ILogger logger, string sourceId, string alert);
 
+    [LoggerMessage(1108, LogLevel.Information, "Source {SourceId}: tables {Tables} added; snapshotting them between stream watermarks")]
+    public static partial void TablesAdded(ILogger logger, string sourceId, string tables);
+
     [LoggerMessage(1106, LogLevel.Information, "Source {SourceId}: {Rate:F0} changes/s captured, confirmed {Lsn}, {Pending} changes awaiting durability")]
     public static partial void Progress(ILogger logger, string sourceId, double rate, string lsn, long pending);
 }

@@ -37,6 +37,10 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private Task _loop = Task.CompletedTask;
     private PostgresCapture? _capture;
     private SlotExport? _export;
+    private ColumnPolicy? _policy;
+    private WatermarkWindow? _window;
+    private Task _windowRead = Task.CompletedTask;
+    private readonly List<(ulong Lsn, SnapshotChunk Chunk, long Rows)> _chunksAwaitingDurability = new();
     private IStreamProvider? _streams;
     private bool _dirty;
     private SlotHealth? _health;
@@ -121,6 +125,45 @@ public sealed class SourceGrain : Grain, ISourceGrain
         }
         SourceLog.Registered(_logger, Id, string.Join(",", accepted.Tables), accepted.Partitions);
         StartLoopIfNeeded();
+        return Info();
+    }
+
+    /// <inheritdoc />
+    public async Task<SourceInfo> AddTablesAsync(IReadOnlyList<string> tables)
+    {
+        if (_state.State.Spec is not { } spec || _state.State.State == SourceState.Removed)
+        {
+            throw new SourceValidationException($"source '{Id}' is not registered");
+        }
+        var added = tables.Select(t => PostgresNames.QualifiedTable(t.Trim())).Distinct(StringComparer.Ordinal).ToArray();
+        var problems = added.Where(spec.Tables.Contains).Select(t => $"table {t} is already captured by source '{Id}'")
+            .Concat(added.Where(t => !PostgresNames.QualifiedTablePattern().IsMatch(t)).Select(t => $"table name '{t}' is not of the form schema.table"))
+            .ToList();
+        if (added.Length == 0)
+        {
+            problems.Add("no tables given");
+        }
+        if (problems.Count > 0)
+        {
+            throw new SourceValidationException(problems);
+        }
+        await PostgresSourceAdmin.CheckTablesAsync(spec.ConnectionString, added, default);
+        await PostgresSourceAdmin.AddToPublicationAsync(spec, added, default);
+        var next = _state.State.Incremental.Count + (_state.State.Snapshot?.Chunks.Count ?? 0);
+        foreach (var table in added)
+        {
+            var (pages, fileNode) = await PostgresSourceAdmin.TableStorageAsync(spec.ConnectionString, table, default);
+            var plan = new SnapshotPlan();
+            plan.AddTable(table, pages, fileNode, _options.SnapshotChunkPages);
+            foreach (var chunk in plan.Chunks)
+            {
+                chunk.Index = next++;
+                _state.State.Incremental.Add(chunk);
+            }
+        }
+        _state.State.Spec = spec with { Tables = [.. spec.Tables, .. added] };
+        await _state.WriteStateAsync();
+        SourceLog.TablesAdded(_logger, Id, string.Join(",", added));
         return Info();
     }
 
@@ -229,7 +272,10 @@ public sealed class SourceGrain : Grain, ISourceGrain
                     _state.State.State = SourceState.Snapshotting;
                     await RunSnapshotAsync(spec, plan, run.Token);
                 }
-                await using var capture = new PostgresCapture(spec, new ColumnPolicy(spec.Columns, _privacy.HashKeyBytes), _logger);
+                _policy = new ColumnPolicy(spec.Columns, _privacy.HashKeyBytes);
+                _window = null;
+                _chunksAwaitingDurability.Clear();
+                await using var capture = new PostgresCapture(spec, _policy, _logger);
                 await capture.StartAsync(run.Token);
                 _capture = capture;
                 _state.State.State = SourceState.Running;
@@ -323,15 +369,12 @@ public sealed class SourceGrain : Grain, ISourceGrain
 
     private IReadOnlyList<TableSnapshotInfo> SnapshotProgress()
     {
-        if (_state.State.Snapshot is not { } plan)
-        {
-            return [];
-        }
-        var seconds = Math.Max(0.001, ((plan.CompletedAt ?? DateTimeOffset.UtcNow) - plan.StartedAt).TotalSeconds);
-        return plan.Chunks.GroupBy(c => c.Table).Select(g =>
+        var plan = _state.State.Snapshot;
+        var seconds = plan is null || plan.StartedAt == default ? 0 : Math.Max(0.001, ((plan.CompletedAt ?? DateTimeOffset.UtcNow) - plan.StartedAt).TotalSeconds);
+        return (plan?.Chunks ?? []).Concat(_state.State.Incremental).GroupBy(c => c.Table).Select(g =>
         {
             var rows = g.Sum(c => c.Rows);
-            return new TableSnapshotInfo(g.Key, g.Count(c => c.Done), g.Count(), rows, plan.StartedAt == default ? 0 : rows / seconds);
+            return new TableSnapshotInfo(g.Key, g.Count(c => c.Done), g.Count(), rows, seconds == 0 ? 0 : rows / seconds);
         }).ToArray();
     }
 
@@ -340,6 +383,23 @@ public sealed class SourceGrain : Grain, ISourceGrain
         var reader = capture.Items;
         var pending = new List<ChangeBatch>();
         var open = new Dictionary<string, (PartitionAddress Address, TableSchema Schema, List<ChangeEvent> Events)>(StringComparer.Ordinal);
+        void Add(CapturedChange change)
+        {
+            var key = change.Partition.ToString();
+            if (open.TryGetValue(key, out var batch) && !ReferenceEquals(batch.Schema, change.Schema))
+            {
+                pending.Add(Seal(key, batch, epoch));
+                open.Remove(key);
+            }
+            if (!open.TryGetValue(key, out batch))
+            {
+                batch = (change.Partition, change.Schema, new List<ChangeEvent>());
+                open[key] = batch;
+            }
+            batch.Events.Add(change.Event);
+            _tracker.Emitted(key, change.Event.Position);
+            _state.State.ChangesCaptured++;
+        }
         while (await reader.WaitToReadAsync(ct))
         {
             while (_tracker.InFlightEvents >= _options.MaxPendingChanges)
@@ -351,20 +411,18 @@ public sealed class SourceGrain : Grain, ISourceGrain
                 switch (item)
                 {
                     case CapturedChange change:
-                        var key = change.Partition.ToString();
-                        if (open.TryGetValue(key, out var batch) && !ReferenceEquals(batch.Schema, change.Schema))
+                        _window?.Observe(change);
+                        Add(change);
+                        break;
+                    case CapturedWatermark { Chunk: var chunk } watermark when _window?.Chunk == chunk:
+                        if (!watermark.High)
                         {
-                            pending.Add(Seal(key, batch, epoch));
-                            open.Remove(key);
+                            _window.Opened();
+                            break;
                         }
-                        if (!open.TryGetValue(key, out batch))
-                        {
-                            batch = (change.Partition, change.Schema, new List<ChangeEvent>());
-                            open[key] = batch;
-                        }
-                        batch.Events.Add(change.Event);
-                        _tracker.Emitted(key, change.Event.Position);
-                        _state.State.ChangesCaptured++;
+                        await _windowRead;
+                        EmitChunk(_window, watermark.Lsn, Add);
+                        _window = null;
                         break;
                     case CapturedCommit commit:
                         _lastCommitTime = commit.Heartbeat ? _lastCommitTime : commit.CommitTime;
@@ -383,9 +441,70 @@ public sealed class SourceGrain : Grain, ISourceGrain
             open.Clear();
             await PublishAsync(pending);
             pending.Clear();
+            StartIncrementalChunkIfIdle();
         }
         // The reader completed without error: the server ended the stream. Capture again from the checkpoint.
         throw new InvalidOperationException("replication stream ended");
+    }
+
+    /// <summary>Starts the next incremental snapshot chunk when streaming and no chunk is between its watermarks.</summary>
+    private void StartIncrementalChunkIfIdle()
+    {
+        if (_window is not null || _state.State.State != SourceState.Running || _policy is not { } policy || _state.State.Spec is not { } spec)
+        {
+            return;
+        }
+        var chunk = _state.State.Incremental.FirstOrDefault(c => !c.Done && !_chunksAwaitingDurability.Exists(a => a.Chunk == c));
+        if (chunk is null)
+        {
+            return;
+        }
+        var window = new WatermarkWindow(chunk.Index, chunk.Table);
+        _window = window;
+        _windowRead = ReadChunkAsync();
+
+        async Task ReadChunkAsync()
+        {
+            try
+            {
+                var (schema, rows) = await PostgresSourceAdmin.ReadWatermarkedChunkAsync(spec.ConnectionString, chunk.Table, chunk.Index, chunk.FromPage, chunk.ToPage, default);
+                var projection = policy.For(schema);
+                window.Schema = projection.Schema;
+                window.Rows = rows.Select(r => projection.Row(r)!).ToList();
+            }
+            catch (Exception e) when (e is NpgsqlException or SourceValidationException or InvalidOperationException)
+            {
+                // The watermarks may be in the log without rows; the window is dropped and the chunk read again.
+                SnapshotLog.ChunkFailed(_logger, Id, chunk.Index, e);
+                if (_window == window)
+                {
+                    _window = null;
+                }
+            }
+        }
+    }
+
+    /// <summary>At the high watermark: the chunk's rows the log did not touch meanwhile go out at the watermark's position.</summary>
+    private void EmitChunk(WatermarkWindow window, ulong lsn, Action<CapturedChange> add)
+    {
+        if (window.Rows is null || _state.State.Spec is not { } spec)
+        {
+            return;
+        }
+        var chunk = _state.State.Incremental.First(c => c.Index == window.Chunk);
+        uint sequence = 0;
+        foreach (var row in window.Closed())
+        {
+            var partition = KeyPartitioner.PartitionOf(window.Schema!.KeyOf(row), spec.Partitions);
+            add(new CapturedChange(new PartitionAddress(Id, window.Table, partition), window.Schema,
+                new ChangeEvent(ChangeOperation.Snapshot, new Position(lsn, sequence++), DateTimeOffset.UtcNow, null, row)));
+        }
+        // Like a transaction: confirmable (and the chunk done) once its rows are durable.
+        _chunksAwaitingDurability.Add((lsn, chunk, sequence));
+        if (_tracker.Committed(lsn, DateTimeOffset.UtcNow))
+        {
+            Confirm();
+        }
     }
 
     private ChangeBatch Seal(string key, (PartitionAddress Address, TableSchema Schema, List<ChangeEvent> Events) batch, long epoch)
@@ -411,6 +530,12 @@ public sealed class SourceGrain : Grain, ISourceGrain
 
     private void Confirm()
     {
+        foreach (var (lsn, chunk, rows) in _chunksAwaitingDurability.Where(a => a.Lsn <= _tracker.Confirmable).ToArray())
+        {
+            chunk.Done = true;
+            chunk.Rows = rows;
+            _chunksAwaitingDurability.RemoveAll(a => a.Chunk == chunk);
+        }
         _state.State.ConfirmedLsn = _tracker.Confirmable;
         _dirty = true;
         _capture?.Confirm(_tracker.Confirmable);
@@ -436,6 +561,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, _lastError);
             run.Cancel();
         }
+        StartIncrementalChunkIfIdle();
         if (ShouldCapture && _sinceHeartbeat.Elapsed >= _options.HeartbeatInterval)
         {
             _sinceHeartbeat.Restart();

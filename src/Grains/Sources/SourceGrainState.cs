@@ -26,6 +26,8 @@ public sealed class SourceGrainState
     [Id(7)] public long ChangesCaptured { get; set; }
     /// <summary>The initial snapshot, when the source takes one.</summary>
     [Id(8)] public SnapshotPlan? Snapshot { get; set; }
+    /// <summary>Chunks of tables added while the source runs, snapshotted between watermarks in the stream.</summary>
+    [Id(9)] public List<SnapshotChunk> Incremental { get; set; } = new();
 }
 
 /// <summary>A partition's cumulative counters as its acknowledgements report them.</summary>

@@ -31,6 +31,23 @@ public static class SourceEndpoints
             .Produces<SourceInfo>(StatusCodes.Status201Created)
             .ProducesValidationProblem();
 
+        sources.MapPost("/{id}/tables", async (string id, AddTablesRequest request, SaikiClient client) =>
+            {
+                try
+                {
+                    return Results.Ok(await client.AddTablesAsync(id, request.Tables));
+                }
+                catch (SourceValidationException e)
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["tables"] = e.Problems }, detail: e.Message, title: "The tables were not added.");
+                }
+            })
+            .WithName("AddTables")
+            .WithSummary("Add tables to a running source")
+            .WithDescription("The tables join the publication; their existing rows are read by an incremental snapshot (DBLog watermarks) while the stream keeps flowing. Progress appears in the source's snapshot list.")
+            .Produces<SourceInfo>()
+            .ProducesValidationProblem();
+
         sources.MapGet("/", (SaikiClient client) => client.ListSourcesAsync())
             .WithName("ListSources")
             .WithSummary("List registered sources with their status");
@@ -51,3 +68,7 @@ public static class SourceEndpoints
         return app;
     }
 }
+
+/// <summary>Tables to add to a source.</summary>
+/// <param name="Tables">Tables as <c>schema.table</c>.</param>
+public sealed record AddTablesRequest(IReadOnlyList<string> Tables);

@@ -168,6 +168,13 @@ public sealed class PostgresCapture : IAsyncDisposable
                             }
                         }
                         break;
+                    case LogicalDecodingMessage { Prefix: PostgresNames.WatermarkPrefix } watermark:
+                        {
+                            using var text = new StreamReader(watermark.Data);
+                            var parts = (await text.ReadToEndAsync(ct)).Split(':');
+                            await writer.WriteAsync(new CapturedWatermark(parts[0] == "high", int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), (ulong)watermark.MessageLsn), ct);
+                            break;
+                        }
                     case LogicalDecodingMessage heartbeat:
                         await heartbeat.Data.CopyToAsync(Stream.Null, ct);
                         if (heartbeat.Prefix == PostgresNames.HeartbeatPrefix && (heartbeat.Flags & 1) == 0)

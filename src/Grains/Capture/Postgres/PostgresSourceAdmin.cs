@@ -211,6 +211,56 @@ public static class PostgresSourceAdmin
         }
     }
 
+    /// <summary>Checks tables to add to a running source; throws <see cref="SourceValidationException"/> naming each problem.</summary>
+    public static async Task CheckTablesAsync(string connectionString, IReadOnlyList<string> tables, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(connectionString, ct);
+        var problems = new List<string>();
+        foreach (var table in tables)
+        {
+            if (await CheckTableAsync(conn, table, ct) is { } problem)
+            {
+                problems.Add(problem);
+            }
+        }
+        if (problems.Count > 0)
+        {
+            throw new SourceValidationException(problems);
+        }
+    }
+
+    /// <summary>Adds tables to the source's publication: their changes enter the stream from this commit on.</summary>
+    public static async Task AddToPublicationAsync(PostgresSourceSpec spec, IReadOnlyList<string> tables, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(spec.ConnectionString, ct);
+        await Execute(conn, $"ALTER PUBLICATION {PostgresNames.Quote(PostgresNames.Publication(spec.Id))} ADD TABLE {string.Join(", ", tables.Select(PostgresNames.QuoteQualified))}", ct);
+    }
+
+    /// <summary>
+    /// One incremental snapshot chunk, DBLog style: low watermark, the chunk's rows at the current (read committed)
+    /// state, high watermark. The watermarks are non-transactional logical messages, so they take their place in
+    /// the log exactly between the transactions that committed before and after them.
+    /// </summary>
+    public static async Task<(TableSchema Schema, List<string?[]> Rows)> ReadWatermarkedChunkAsync(
+        string connectionString, string table, int chunk, long fromPage, long? toPage, CancellationToken ct)
+    {
+        await using var conn = await OpenAsync(connectionString, ct);
+        var schema = await LoadTableSchemaAsync(conn, table, ct);
+        await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"low:{chunk}");
+        var rows = new List<string?[]>();
+        var columns = string.Join(", ", schema.Columns.Select(c => PostgresNames.Quote(c.Name)));
+        var range = $"ctid >= '({fromPage},0)'::tid" + (toPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
+        using (var copy = await conn.BeginTextExportAsync($"COPY (SELECT {columns} FROM {PostgresNames.QuoteQualified(table)} WHERE {range}) TO STDOUT", ct))
+        {
+            while (await copy.ReadLineAsync(ct) is { } line)
+            {
+                rows.Add(CopyText.ParseRow(line, schema.Columns.Count));
+            }
+        }
+        await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"high:{chunk}");
+        return (schema, rows);
+    }
+
     /// <summary>Pages a table has now (the snapshot's chunking unit) and its file node (which a rewrite changes).</summary>
     public static async Task<(long Pages, uint FileNode)> TableStorageAsync(string connectionString, string table, CancellationToken ct)
     {

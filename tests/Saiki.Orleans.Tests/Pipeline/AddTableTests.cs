@@ -1,0 +1,50 @@
+using Saiki.Orleans.Sources;
+using Saiki.Orleans.Tests.Infrastructure;
+
+namespace Saiki.Orleans.Tests.Pipeline;
+
+/// <summary>Tables added to a running source are snapshotted between watermarks while the stream keeps flowing.</summary>
+[Collection(PipelineCollection.Name)]
+public sealed class AddTableTests(PipelineCluster fixture)
+{
+    [Fact]
+    public async Task AddedTable_WithConcurrentWrites_EndsIdenticalToTheTable_WhileTheStreamKeepsFlowing()
+    {
+        await using var db = await TestDatabase.CreateAsync("addtab");
+        var s = db.Name;
+        await db.ExecuteAsync($"""
+            CREATE TABLE {s}.first (id int PRIMARY KEY, v text);
+            CREATE TABLE {s}.big (id int PRIMARY KEY, payload text, n int);
+            INSERT INTO {s}.big SELECT g, 'row ' || g, g FROM generate_series(1, 8000) g;
+            """);
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.first"], 2));
+        await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Running);
+
+        await using (var writer = new ConcurrentWriter(db, $"{s}.big", 8000))
+        {
+            var info = await fixture.Client.AddTablesAsync(s, [$"{s}.big"]);
+            Assert.Contains($"{s}.big", info.Tables);
+            Assert.True(info.Snapshot.Single(t => t.Table == $"{s}.big").ChunksTotal > 3);
+            await db.ExecuteAsync($"INSERT INTO {s}.first SELECT g, 'during' FROM generate_series(1, 100) g");
+            var done = await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.Snapshot.Single(t => t.Table == $"{s}.big").Completed, TimeSpan.FromSeconds(90));
+            Assert.True(done!.Snapshot.Single(t => t.Table == $"{s}.big").Completed);
+            Assert.True(writer.Transactions > 0);
+        }
+
+        foreach (var (table, key) in new[] { ("big", new[] { "id" }), ("first", new[] { "id" }) })
+        {
+            var expected = await db.ReadTableAsync($"{s}.{table}", key);
+            var replay = await Eventually.MatchAsync(
+                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.{table}", key, 2),
+                r => LakeReplay.Compare(expected, r.Rows).Count == 0);
+            Assert.Empty(replay.Problems);
+            Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+        }
+
+        var again = await Assert.ThrowsAsync<SourceValidationException>(() => fixture.Client.AddTablesAsync(s, [$"{s}.big", $"{s}.absent"]));
+        Assert.Contains($"table {s}.big is already captured by source '{s}'", again.Problems);
+        var missing = await Assert.ThrowsAsync<SourceValidationException>(() => fixture.Client.AddTablesAsync(s, [$"{s}.absent"]));
+        Assert.Contains($"table {s}.absent does not exist", missing.Problems);
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
+}
