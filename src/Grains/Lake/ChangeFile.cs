@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.IO.Compression;
 using System.Text;
 using System.Text.Json;
@@ -31,9 +32,17 @@ public static class ChangeFile
         json.WriteString("op", OperationCode(change.Operation));
         json.WriteString("source", partition.SourceId);
         json.WriteString("table", partition.Table);
-        json.WriteString("lsn", Position.FormatLsn(change.Position.Commit));
+        Span<char> text = stackalloc char[24];
+        var commit = change.Position.Commit;
+        // The LSN's text form (hi/lo in hex) and the 24-digit position key, formatted without allocating.
+        ((uint)(commit >> 32)).TryFormat(text, out var hi, "X", CultureInfo.InvariantCulture);
+        text[hi] = '/';
+        ((uint)commit).TryFormat(text[(hi + 1)..], out var lo, "X", CultureInfo.InvariantCulture);
+        json.WriteString("lsn", text[..(hi + 1 + lo)]);
         json.WriteNumber("seq", change.Position.Sequence);
-        json.WriteString("pos", change.Position.ToKey());
+        commit.TryFormat(text, out _, "X16", CultureInfo.InvariantCulture);
+        change.Position.Sequence.TryFormat(text[16..], out _, "X8", CultureInfo.InvariantCulture);
+        json.WriteString("pos", text);
         json.WriteString("commit_time", change.CommitTime);
         json.WritePropertyName("key");
         if (change.KeyImage is { } keyRow)

@@ -33,6 +33,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private readonly ILogger<SourceGrain> _logger;
     private readonly CheckpointTracker _tracker = new();
     private readonly Dictionary<string, long> _streamSequence = new(StringComparer.Ordinal);
+    private readonly Dictionary<PartitionAddress, string> _streamKeys = new(ReferenceEqualityComparer.Instance);
     private CancellationTokenSource? _run;
     private Task _loop = Task.CompletedTask;
     private PostgresCapture? _capture;
@@ -267,6 +268,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
                 _dirty = false;
                 _tracker.Restarted();
                 _streamSequence.Clear();
+                _streamKeys.Clear();
                 if (_state.State.Snapshot is { Completed: false } plan)
                 {
                     _state.State.State = SourceState.Snapshotting;
@@ -385,7 +387,11 @@ public sealed class SourceGrain : Grain, ISourceGrain
         var open = new Dictionary<string, (PartitionAddress Address, TableSchema Schema, List<ChangeEvent> Events)>(StringComparer.Ordinal);
         void Add(CapturedChange change)
         {
-            var key = change.Partition.ToString();
+            // Capture reuses one address instance per partition, so its text key is computed once.
+            if (!_streamKeys.TryGetValue(change.Partition, out var key))
+            {
+                _streamKeys[change.Partition] = key = change.Partition.ToString();
+            }
             if (open.TryGetValue(key, out var batch) && !ReferenceEquals(batch.Schema, change.Schema))
             {
                 pending.Add(Seal(key, batch, epoch));
@@ -492,11 +498,12 @@ public sealed class SourceGrain : Grain, ISourceGrain
             return;
         }
         var chunk = _state.State.Incremental.First(c => c.Index == window.Chunk);
+        var addresses = Enumerable.Range(0, spec.Partitions).Select(p => new PartitionAddress(Id, window.Table, p)).ToArray();
         uint sequence = 0;
         foreach (var row in window.Closed())
         {
             var partition = KeyPartitioner.PartitionOf(window.Schema!.KeyOf(row), spec.Partitions);
-            add(new CapturedChange(new PartitionAddress(Id, window.Table, partition), window.Schema,
+            add(new CapturedChange(addresses[partition], window.Schema,
                 new ChangeEvent(ChangeOperation.Snapshot, new Position(lsn, sequence++), DateTimeOffset.UtcNow, null, row)));
         }
         // Like a transaction: confirmable (and the chunk done) once its rows are durable.

@@ -21,6 +21,8 @@ public sealed class RestApiTests : IAsyncLifetime
             "--urls=http://127.0.0.1:0",
             $"--Saiki:Silo:SiloPort={FreePort()}", $"--Saiki:Silo:GatewayPort={FreePort()}", "--Saiki:Silo:ClusterId=api-test",
             $"--Saiki:Lake:Directory={_work}/lake", $"--Saiki:State:Directory={_work}/state", "--Saiki:Pipeline:FlushInterval=00:00:00.200",
+            // Any slot retains more than one byte: every running source must raise the WAL alert.
+            "--Saiki:Pipeline:MaxRetainedWalBytes=1", "--Saiki:Pipeline:HeartbeatInterval=00:00:00.300",
         ]);
         await _app.StartAsync();
         _http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
@@ -68,6 +70,11 @@ public sealed class RestApiTests : IAsyncLifetime
         Assert.Equal(60, source.GetProperty("changesDurable").GetInt64());
         Assert.Equal("Running", source.GetProperty("state").GetString());
         Assert.DoesNotContain("connectionString", source.GetRawText(), StringComparison.OrdinalIgnoreCase);
+        var alerted = await Eventually.MatchAsync(
+            () => _http.GetFromJsonAsync<JsonElement>($"/api/sources/{s}"),
+            j => j.GetProperty("alerts").GetArrayLength() > 0);
+        Assert.Contains("over the limit of 1 (Saiki:Pipeline:MaxRetainedWalBytes)", alerted.GetProperty("alerts")[0].GetString());
+        Assert.True(alerted.GetProperty("retainedWalBytes").GetInt64() > 1);
 
         var files = await _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/{s}.orders/files");
         Assert.Equal(60, files.EnumerateArray().Sum(f => f.GetProperty("rows").GetInt32()));

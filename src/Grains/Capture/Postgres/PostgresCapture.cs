@@ -26,6 +26,8 @@ public sealed class PostgresCapture : IAsyncDisposable
         new BoundedChannelOptions(ChannelCapacity) { SingleReader = true, SingleWriter = true });
     private readonly CancellationTokenSource _stop = new();
     private readonly Dictionary<uint, TableSchema> _schemas = new();
+    private readonly Dictionary<TableSchema, Route> _routes = new(ReferenceEqualityComparer.Instance);
+    private Route? _lastRoute;
     private LogicalReplicationConnection? _replication;
     private Task _reading = Task.CompletedTask;
 
@@ -158,12 +160,13 @@ public sealed class PostgresCapture : IAsyncDisposable
                     case TruncateMessage truncate:
                         foreach (var relation in truncate.Relations)
                         {
-                            var schema = _policy.For(_schemas[relation.RelationId]).Schema;
+                            var route = RouteOf(_schemas[relation.RelationId]);
+                            var schema = route.Projection.Schema;
                             var position = new Position(commitLsn, sequence++);
                             // Every partition of the table holds rows that the truncate removes.
                             for (var p = 0; p < _spec.Partitions; p++)
                             {
-                                await writer.WriteAsync(new CapturedChange(new PartitionAddress(_spec.Id, schema.Table, p), schema,
+                                await writer.WriteAsync(new CapturedChange(route.Addresses[p], schema,
                                     new ChangeEvent(ChangeOperation.Truncate, position, commitTime, null, null)), ct);
                             }
                         }
@@ -205,14 +208,30 @@ public sealed class PostgresCapture : IAsyncDisposable
     private ValueTask EmitAsync(ChannelWriter<CaptureItem> writer, TableSchema source, ChangeEvent sourceChange, CancellationToken ct)
     {
         // Column rules apply before anything leaves the source; the key (and so the partition) is the projected one.
-        var projection = _policy.For(source);
-        var schema = projection.Schema;
-        var change = projection.Apply(sourceChange);
-        var key = schema.KeyOf(change.KeyImage!);
-        var partition = KeyPartitioner.PartitionOf(key, _spec.Partitions);
+        var route = RouteOf(source);
+        var change = route.Projection.Apply(sourceChange);
+        var partition = KeyPartitioner.PartitionOf(route.Projection.Schema.KeyOf(change.KeyImage!), _spec.Partitions);
         SaikiMetrics.ChangesCaptured.Add(1);
-        return writer.WriteAsync(new CapturedChange(new PartitionAddress(_spec.Id, schema.Table, partition), schema, change), ct);
+        return writer.WriteAsync(new CapturedChange(route.Addresses[partition], route.Projection.Schema, change), ct);
     }
+
+    // The hot path looks a schema's projection and partition addresses up once per schema, not once per change.
+    private Route RouteOf(TableSchema source)
+    {
+        if (_lastRoute?.Source != source)
+        {
+            if (!_routes.TryGetValue(source, out var route))
+            {
+                var projection = _policy.For(source);
+                route = new Route(source, projection, Enumerable.Range(0, _spec.Partitions).Select(p => new PartitionAddress(_spec.Id, source.Table, p)).ToArray());
+                _routes[source] = route;
+            }
+            _lastRoute = route;
+        }
+        return _lastRoute;
+    }
+
+    private sealed record Route(TableSchema Source, ColumnPolicy.Projection Projection, PartitionAddress[] Addresses);
 
     /// <summary>
     /// Reads a tuple. Unchanged TOAST values are taken from <paramref name="previous"/> (a full old row) when there
