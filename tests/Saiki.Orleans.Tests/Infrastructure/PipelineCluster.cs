@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Configuration;
+using Orleans;
+using Orleans.Runtime;
 using Orleans.TestingHost;
 using Saiki.Orleans.Client;
 using Saiki.Orleans.Hosting;
@@ -60,6 +62,31 @@ public class PipelineCluster : IAsyncLifetime
         Client = new SaikiClient(Cluster.Client);
         Lake = new S3LakeStore(s3);
         await Lake.EnsureBucketAsync();
+    }
+
+    /// <summary>
+    /// Waits until the lake's replay of <paramref name="table"/> equals the table, then asserts that it does and
+    /// that the lake broke none of its rules (no duplicate or out-of-order position, row counts as listed).
+    /// </summary>
+    public async Task<LakeReplay> AssertLakeMatchesAsync(TestDatabase db, string source, string table, IReadOnlyList<string> key, int partitions, TimeSpan? timeout = null)
+    {
+        var expected = await db.ReadTableAsync(table, key);
+        var replay = await Eventually.MatchAsync(
+            () => LakeReplay.LoadAsync(Lake, Layout, source, table, key, partitions),
+            r => LakeReplay.Compare(expected, r.Rows).Count == 0,
+            timeout);
+        Assert.Empty(replay.Problems);
+        Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+        return replay;
+    }
+
+    /// <summary>Kills, without warning, the silo where <paramref name="grain"/> is active; returns that silo.</summary>
+    public async Task<InProcessSiloHandle> KillSiloHoldingAsync(IAddressable grain)
+    {
+        Assert.True(Cluster.TryGetGrainContext(grain.GetGrainId(), out var context), "the grain is not active");
+        var victim = Cluster.GetSiloForAddress(context!.Address.SiloAddress!)!;
+        await Cluster.KillSiloAsync(victim);
+        return victim;
     }
 
     public async Task DisposeAsync()

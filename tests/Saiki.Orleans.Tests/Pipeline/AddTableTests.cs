@@ -33,12 +33,7 @@ public sealed class AddTableTests(PipelineCluster fixture)
 
         foreach (var (table, key) in new[] { ("big", new[] { "id" }), ("first", new[] { "id" }) })
         {
-            var expected = await db.ReadTableAsync($"{s}.{table}", key);
-            var replay = await Eventually.MatchAsync(
-                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.{table}", key, 2),
-                r => LakeReplay.Compare(expected, r.Rows).Count == 0);
-            Assert.Empty(replay.Problems);
-            Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+            await fixture.AssertLakeMatchesAsync(db, s, $"{s}.{table}", key, 2);
         }
 
         var again = await Assert.ThrowsAsync<SourceValidationException>(() => fixture.Client.AddTablesAsync(s, [$"{s}.big", $"{s}.absent"]));

@@ -46,12 +46,7 @@ public sealed class CaptureFaultTests(PipelineCluster fixture)
                 () => db.ScalarAsync($"SELECT count(pg_terminate_backend(active_pid)) FROM pg_replication_slots WHERE slot_name = 'saiki_{s}' AND active_pid IS NOT NULL"),
                 n => n is 1L, TimeSpan.FromSeconds(30));
         }
-        var expected = await db.ReadTableAsync($"{s}.t", ["id"]);
-        var replay = await Eventually.MatchAsync(
-            () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.t", ["id"], 2),
-            r => LakeReplay.Compare(expected, r.Rows).Count == 0);
-        Assert.Empty(replay.Problems);
-        Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+        await fixture.AssertLakeMatchesAsync(db, s, $"{s}.t", ["id"], 2);
         var info = await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Running);
         Assert.Equal(SourceState.Running, info!.State);
         Assert.True(await fixture.Client.RemoveSourceAsync(s));

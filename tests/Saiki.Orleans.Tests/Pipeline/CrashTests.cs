@@ -45,11 +45,9 @@ public sealed class CrashTests(CrashCluster fixture) : IClassFixture<CrashCluste
 
         // Let capture and materialization get going, then kill the source's silo without warning.
         await Eventually.MatchAsync(async () => (await fixture.Client.GetSourceAsync(s))?.ChangesDurable ?? 0, n => n > 500);
-        var sourceId = ((IAddressable)fixture.Cluster.Client.GetGrain<ISourceGrain>(s)).GetGrainId();
-        Assert.True(fixture.Cluster.TryGetGrainContext(sourceId, out var context));
-        var victim = fixture.Cluster.GetSiloForAddress(context!.Address.SiloAddress!)!;
+        var source = fixture.Cluster.Client.GetGrain<ISourceGrain>(s);
         var before = Volatile.Read(ref transactions);
-        await fixture.Cluster.KillSiloAsync(victim);
+        var victim = await fixture.KillSiloHoldingAsync(source);
 
         // The workload keeps writing while the cluster notices and the source restarts elsewhere.
         await Eventually.MatchAsync(() => Task.FromResult(Volatile.Read(ref transactions)), n => n > before + 300);
@@ -58,20 +56,14 @@ public sealed class CrashTests(CrashCluster fixture) : IClassFixture<CrashCluste
 
         foreach (var (table, key) in new[] { ("accounts", new[] { "id" }), ("transfers", new[] { "id" }) })
         {
-            var expected = await db.ReadTableAsync($"{s}.{table}", key);
-            var replay = await Eventually.MatchAsync(
-                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.{table}", key, 4),
-                r => LakeReplay.Compare(expected, r.Rows).Count == 0,
-                TimeSpan.FromSeconds(90));
-            Assert.Empty(replay.Problems);
-            Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+            await fixture.AssertLakeMatchesAsync(db, s, $"{s}.{table}", key, 4, TimeSpan.FromSeconds(90));
         }
         // Every update of an account is in the lake exactly once: version counts them.
         var accounts = await LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.accounts", ["id"], 4);
         var updates = (long)(await db.ScalarAsync($"SELECT sum(version) FROM {s}.accounts"))!;
         Assert.Equal(50 + updates, accounts.Changes);
 
-        Assert.True(fixture.Cluster.TryGetGrainContext(sourceId, out var moved));
+        Assert.True(fixture.Cluster.TryGetGrainContext(source.GetGrainId(), out var moved));
         Assert.NotEqual(victim.SiloAddress, moved!.Address.SiloAddress);
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
     }

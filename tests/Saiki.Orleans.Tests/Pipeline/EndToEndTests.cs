@@ -60,13 +60,7 @@ public sealed class EndToEndTests(PipelineCluster fixture)
     {
         foreach (var (table, key) in tables)
         {
-            var qualified = $"{schema}.{table}";
-            var expected = await db.ReadTableAsync(qualified, key);
-            var replay = await Eventually.MatchAsync(
-                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, schema, qualified, key, 3),
-                r => LakeReplay.Compare(expected, r.Rows).Count == 0);
-            Assert.Empty(replay.Problems);
-            Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+            await fixture.AssertLakeMatchesAsync(db, schema, $"{schema}.{table}", key, 3);
         }
     }
 }

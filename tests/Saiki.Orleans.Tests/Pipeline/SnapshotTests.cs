@@ -69,12 +69,7 @@ public sealed class SnapshotTests(PipelineCluster fixture)
 
         foreach (var (table, key) in new[] { ("big", new[] { "id" }), ("small", new[] { "k" }) })
         {
-            var expected = await db.ReadTableAsync($"{s}.{table}", key);
-            var replay = await Eventually.MatchAsync(
-                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.{table}", key, 3),
-                r => LakeReplay.Compare(expected, r.Rows).Count == 0);
-            Assert.Empty(replay.Problems);
-            Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+            var replay = await fixture.AssertLakeMatchesAsync(db, s, $"{s}.{table}", key, 3);
             Assert.True(replay.SnapshotRows > 0);
         }
         Assert.Equal(SourceState.Running, (await fixture.Client.GetSourceAsync(s))!.State);
@@ -117,21 +112,14 @@ public sealed class SnapshotCrashTests(SnapshotCrashCluster fixture) : IClassFix
             await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.big"], 4));
             var before = await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.Snapshot[0].ChunksDone >= 10);
             Assert.False(before!.Snapshot[0].Completed, "the snapshot finished before the kill; make the table larger");
-            var sourceId = ((IAddressable)fixture.Cluster.Client.GetGrain<ISourceGrain>(s)).GetGrainId();
-            Assert.True(fixture.Cluster.TryGetGrainContext(sourceId, out var context));
             killedAt = DateTimeOffset.UtcNow;
-            await fixture.Cluster.KillSiloAsync(fixture.Cluster.GetSiloForAddress(context!.Address.SiloAddress!)!);
+            await fixture.KillSiloHoldingAsync(fixture.Cluster.Client.GetGrain<ISourceGrain>(s));
 
             var after = await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i is { Snapshot: [{ Completed: true }] }, TimeSpan.FromSeconds(120));
             Assert.True(after!.Snapshot[0].Completed);
         }
 
-        var expected = await db.ReadTableAsync($"{s}.big", ["id"]);
-        var replay = await Eventually.MatchAsync(
-            () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.big", ["id"], 4),
-            r => LakeReplay.Compare(expected, r.Rows).Count == 0, TimeSpan.FromSeconds(90));
-        Assert.Empty(replay.Problems);
-        Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+        var replay = await fixture.AssertLakeMatchesAsync(db, s, $"{s}.big", ["id"], 4, TimeSpan.FromSeconds(90));
 
         // Chunks durable before the kill were not read again: their files keep their original write time.
         var chunks = new List<Saiki.Orleans.Lake.ManifestEntry>();

@@ -29,12 +29,8 @@ public sealed class ToastTests(PipelineCluster fixture)
 
         foreach (var (table, marked) in new[] { ("keyed", true), ("full_row", false) })
         {
-            var expected = await db.ReadTableAsync($"{s}.{table}", ["id"]);
-            Assert.Equal(12800, expected["1"]["big"]!.Length);
-            var replay = await Eventually.MatchAsync(
-                () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.{table}", ["id"], 1),
-                r => LakeReplay.Compare(expected, r.Rows).Count == 0);
-            Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+            var replay = await fixture.AssertLakeMatchesAsync(db, s, $"{s}.{table}", ["id"], 1);
+            Assert.Equal(12800, replay.Rows["1"]["big"]!.Length);
 
             var update = await FindUpdateAsync(s, $"{s}.{table}");
             if (marked)
@@ -45,7 +41,7 @@ public sealed class ToastTests(PipelineCluster fixture)
             else
             {
                 Assert.Null(update.Unchanged);
-                Assert.Equal(expected["1"]["big"], update.After!["big"]);
+                Assert.Equal(replay.Rows["1"]["big"], update.After!["big"]);
             }
         }
         Assert.True(await fixture.Client.RemoveSourceAsync(s));

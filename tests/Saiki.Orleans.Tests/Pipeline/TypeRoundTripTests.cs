@@ -32,11 +32,7 @@ public sealed class TypeRoundTripTests(PipelineCluster fixture)
         await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Running);
         await db.ExecuteAsync($"INSERT INTO {s}.t VALUES {row.Replace("%ID%", "2")}; UPDATE {s}.t SET num = -0.000000000001, iv = '-1 day', b = false WHERE id = 1;");
 
-        var expected = await db.ReadTableAsync($"{s}.t", ["id"]);
-        var replay = await Eventually.MatchAsync(
-            () => LakeReplay.LoadAsync(fixture.Lake, fixture.Layout, s, $"{s}.t", ["id"], 2),
-            r => LakeReplay.Compare(expected, r.Rows).Count == 0);
-        Assert.Empty(LakeReplay.Compare(expected, replay.Rows));
+        var replay = await fixture.AssertLakeMatchesAsync(db, s, $"{s}.t", ["id"], 2);
         Assert.Equal(1, replay.SnapshotRows);
         Assert.Equal("123456789012345678901234.567890123456", replay.Rows["2"]["num"]);
         Assert.Equal("\\x00ff10", replay.Rows["2"]["by"]);
