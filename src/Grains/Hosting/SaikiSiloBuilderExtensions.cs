@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using Orleans.Runtime.Hosting;
 using Orleans.Serialization;
+using Saiki.Orleans.EventBus;
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Sources;
 using Saiki.Orleans.Storage;
@@ -26,6 +27,9 @@ public static class SaikiSiloBuilderExtensions
         services.AddSingleton<IValidateOptions<PipelineOptions>, PipelineOptionsValidator>();
         services.AddOptions<PrivacyOptions>().Bind(configuration.GetSection(PrivacyOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<PrivacyOptions>, PrivacyOptionsValidator>();
+        services.AddOptions<KafkaOptions>().Bind(configuration.GetSection(KafkaOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<KafkaOptions>, KafkaOptionsValidator>();
+        services.AddSingleton<KafkaPublisher>();
         services.AddOptions<StateOptions>().Bind(configuration.GetSection(StateOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<StateOptions>, StateOptionsValidator>();
 

@@ -30,7 +30,15 @@ public static class ChangeFile
     {
         json.WriteStartObject();
         json.WriteString("op", OperationCode(change.Operation));
-        json.WriteString("source", partition.SourceId);
+        WriteOrigin(json, partition, change, "source");
+        WriteImages(json, schema, change);
+        json.WriteEndObject();
+    }
+
+    /// <summary>Where a change comes from: source id (under <paramref name="sourceName"/>), table, LSN, sequence, position, commit time.</summary>
+    internal static void WriteOrigin(Utf8JsonWriter json, PartitionAddress partition, ChangeEvent change, string sourceName)
+    {
+        json.WriteString(sourceName, partition.SourceId);
         json.WriteString("table", partition.Table);
         Span<char> text = stackalloc char[24];
         var commit = change.Position.Commit;
@@ -44,7 +52,29 @@ public static class ChangeFile
         change.Position.Sequence.TryFormat(text[16..], out _, "X8", CultureInfo.InvariantCulture);
         json.WriteString("pos", text);
         json.WriteString("commit_time", change.CommitTime);
+    }
+
+    /// <summary>The row images: key, before, after, and the columns an update left unchanged.</summary>
+    internal static void WriteImages(Utf8JsonWriter json, TableSchema schema, ChangeEvent change)
+    {
         json.WritePropertyName("key");
+        WriteKey(json, schema, change);
+        WriteRow(json, "before", schema, change.Before, null);
+        WriteRow(json, "after", schema, change.After, change.Unchanged);
+        if (change.Unchanged is { Count: > 0 } unchanged)
+        {
+            json.WriteStartArray("unchanged");
+            foreach (var c in unchanged)
+            {
+                json.WriteStringValue(schema.Columns[c].Name);
+            }
+            json.WriteEndArray();
+        }
+    }
+
+    /// <summary>The key columns as an object, or null (truncate).</summary>
+    internal static void WriteKey(Utf8JsonWriter json, TableSchema schema, ChangeEvent change)
+    {
         if (change.KeyImage is { } keyRow)
         {
             json.WriteStartObject();
@@ -58,18 +88,6 @@ public static class ChangeFile
         {
             json.WriteNullValue();
         }
-        WriteRow(json, "before", schema, change.Before, null);
-        WriteRow(json, "after", schema, change.After, change.Unchanged);
-        if (change.Unchanged is { Count: > 0 } unchanged)
-        {
-            json.WriteStartArray("unchanged");
-            foreach (var c in unchanged)
-            {
-                json.WriteStringValue(schema.Columns[c].Name);
-            }
-            json.WriteEndArray();
-        }
-        json.WriteEndObject();
     }
 
     private static void WriteRow(Utf8JsonWriter json, string name, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)

@@ -7,6 +7,7 @@ using Orleans.Streams;
 using Orleans.Streams.Core;
 using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
+using Saiki.Orleans.EventBus;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Sources;
@@ -18,13 +19,15 @@ namespace Saiki.Orleans.Materialization;
 /// their epoch and sequence (a gap means a batch was lost in transit, so it asks the source to replay), drops
 /// changes at or below what it has already seen (replays), buffers the rest and writes a lake file when the
 /// buffer is full or old enough. Only after data file, manifest entry and state are written does it acknowledge
-/// the position to the source. Not reentrant: a flush holds back the next batch, which is the back-pressure.
+/// the position to the source (with Kafka on, the changes are published and acknowledged by the brokers before
+/// the manifest entry is written). Not reentrant: a flush holds back the next batch, which is the back-pressure.
 /// </summary>
 [ImplicitStreamSubscription(PartitionAddress.StreamNamespace)]
 public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscriptionObserver, IAsyncObserver<ChangeBatch>
 {
     private readonly IPersistentState<PartitionGrainState> _state;
     private readonly ILakeStore _store;
+    private readonly KafkaPublisher _kafka;
     private readonly LakeLayout _layout;
     private readonly Manifest _manifest;
     private readonly PipelineOptions _options;
@@ -47,12 +50,14 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         [PersistentState("partition", SaikiNames.Storage)] IPersistentState<PartitionGrainState> state,
         ILakeStore store,
         LakeLayout layout,
+        KafkaPublisher kafka,
         IOptions<PipelineOptions> options,
         ILogger<PartitionGrain> logger)
     {
         _state = state;
         _store = store;
         _layout = layout;
+        _kafka = kafka;
         _manifest = new Manifest(store, layout);
         _options = options.Value;
         _logger = logger;
@@ -234,6 +239,8 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         var key = _layout.DataKey(_address, first.Position, last.Position, first.CommitTime);
         var content = ChangeFile.Write(_address, run);
         await _store.PutAsync(key, content);
+        // Kafka before the manifest entry: an entry means "in the lake and on the bus", which recovery relies on.
+        await _kafka.PublishAsync(_address, run);
         await _manifest.AddSchemaAsync(_address.SourceId, run[0].Schema);
         var entry = new ManifestEntry(key, _address.SourceId, _address.Table, _address.Partition, run.Count, content.Length,
             first.Position, last.Position, run.Min(b => b.Event.CommitTime), run.Max(b => b.Event.CommitTime), DateTimeOffset.UtcNow,

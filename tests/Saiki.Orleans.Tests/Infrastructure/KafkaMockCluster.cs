@@ -52,6 +52,20 @@ public sealed partial class KafkaMockCluster : IDisposable
         }
     }
 
+    /// <summary>Makes the next Produce requests fail with these Kafka error codes (e.g. 6, NOT_LEADER_OR_FOLLOWER).</summary>
+    public void FailNextProduceRequests(params int[] errorCodes) =>
+        rd_kafka_mock_push_request_errors_array(_cluster, 0, (UIntPtr)errorCodes.Length, errorCodes);
+
+    /// <summary>Disconnects every broker and refuses new connections (a broker outage), or ends it.</summary>
+    public void SetBrokersDown(bool down)
+    {
+        var rc = down ? rd_kafka_mock_broker_set_down(_cluster, -1) : rd_kafka_mock_broker_set_up(_cluster, -1);
+        if (rc != 0)
+        {
+            throw new InvalidOperationException($"changing broker state failed with error code {rc}");
+        }
+    }
+
     public void Dispose()
     {
         rd_kafka_mock_cluster_destroy(_cluster);
@@ -90,4 +104,7 @@ public sealed partial class KafkaMockCluster : IDisposable
     [DllImport(Library)] private static extern IntPtr rd_kafka_mock_cluster_bootstraps(IntPtr cluster);
     [DllImport(Library)] private static extern int rd_kafka_mock_topic_create(IntPtr cluster, [MarshalAs(UnmanagedType.LPUTF8Str)] string topic, int partitions, int replicationFactor);
     [DllImport(Library)] private static extern void rd_kafka_mock_group_initial_rebalance_delay_ms(IntPtr cluster, int delayMs);
+    [DllImport(Library)] private static extern void rd_kafka_mock_push_request_errors_array(IntPtr cluster, short apiKey, UIntPtr count, int[] errors);
+    [DllImport(Library)] private static extern int rd_kafka_mock_broker_set_down(IntPtr cluster, int brokerId);
+    [DllImport(Library)] private static extern int rd_kafka_mock_broker_set_up(IntPtr cluster, int brokerId);
 }

@@ -26,7 +26,10 @@ public class PipelineCluster : IAsyncLifetime
 
     protected virtual short Silos => 2;
 
-    public async Task InitializeAsync()
+    /// <summary>Settings a derived cluster adds (or overrides).</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
+
+    public virtual async Task InitializeAsync()
     {
         var s3 = new S3LakeOptions
         {
@@ -52,7 +55,7 @@ public class PipelineCluster : IAsyncLifetime
             ["Saiki:Pipeline:SnapshotParallelism"] = "3",
             // Far below the large-transaction test's size: capture must stream it through, not hold it.
             ["Saiki:Pipeline:MaxPendingChanges"] = "20000",
-        }).Build();
+        }).AddInMemoryCollection(ExtraSettings).Build();
         var builder = new InProcessTestClusterBuilder(Silos);
         builder.ConfigureSilo((_, silo) => silo.AddSaikiPipeline(configuration));
         // Tests publish batches of their own to exercise cleansing directly.
@@ -89,7 +92,7 @@ public class PipelineCluster : IAsyncLifetime
         return victim;
     }
 
-    public async Task DisposeAsync()
+    public virtual async Task DisposeAsync()
     {
         await Cluster.DisposeAsync();
         Lake.Dispose();

@@ -6,6 +6,7 @@ using Orleans;
 using Saiki.Orleans.Capture.Postgres;
 using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
+using Saiki.Orleans.EventBus;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Sources;
@@ -20,7 +21,7 @@ namespace Saiki.Orleans.Capture.Snapshot;
 /// the consistent point corrects, because every change after it is applied on top of the snapshot rows. The same
 /// holds when the table was rewritten after the consistent point: an old snapshot would see it empty.
 /// </summary>
-public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, IOptions<PrivacyOptions> privacy, ILogger<SnapshotChunkGrain> logger)
+public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, IOptions<PrivacyOptions> privacy, ILogger<SnapshotChunkGrain> logger)
     : Grain, ISnapshotChunkGrain
 {
     /// <inheritdoc />
@@ -41,17 +42,24 @@ public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, IOpt
         var columns = string.Join(", ", source.Columns.Select(c => PostgresNames.Quote(c.Name)));
         var range = $"ctid >= '({work.FromPage},0)'::tid" + (work.ToPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
         using var file = new ChangeFileWriter(address);
+        var bus = kafka.Begin(address);
         using (var copy = await conn.BeginTextExportAsync($"COPY (SELECT {columns} FROM {PostgresNames.QuoteQualified(work.Table)} WHERE {range}) TO STDOUT", ct))
         {
             while (await copy.ReadLineAsync(ct) is { } line)
             {
-                file.Add(schema, new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, projection.Row(CopyText.ParseRow(line, source.Columns.Count))));
+                var change = new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, projection.Row(CopyText.ParseRow(line, source.Columns.Count)));
+                file.Add(schema, change);
+                bus?.Add(schema, change);
             }
         }
         await tx.CommitAsync(ct);
         var content = file.Finish();
         var key = layout.SnapshotDataKey(work.SourceId, work.Table, work.Chunk);
         await store.PutAsync(key, content, ct);
+        if (bus is not null)
+        {
+            await bus.CompleteAsync(ct);
+        }
         var manifest = new Manifest(store, layout);
         await manifest.AddSchemaAsync(work.SourceId, schema, ct);
         await manifest.AddSnapshotChunkAsync(work.Chunk, new ManifestEntry(

@@ -1,0 +1,163 @@
+using System.Buffers;
+using System.Text.Json;
+using Confluent.Kafka;
+using Microsoft.Extensions.Options;
+using Saiki.Orleans.Changes;
+using Saiki.Orleans.Lake;
+
+namespace Saiki.Orleans.EventBus;
+
+/// <summary>
+/// Publishes cleansed changes to Kafka, one topic per table, key = the row's key as JSON, value = the change
+/// envelope (see <see cref="ChangeEnvelope"/>). One idempotent producer per silo (acks=all). A flush awaits every
+/// delivery before its position counts as durable, so a failed delivery keeps the changes buffered and retried;
+/// Kafka therefore sees each change at least once, and the envelope's position lets consumers drop repeats.
+/// </summary>
+public sealed class KafkaPublisher : IDisposable
+{
+    private readonly KafkaOptions _options;
+    private readonly IProducer<byte[], byte[]>? _producer;
+
+    /// <summary>Creates the producer when Kafka is configured.</summary>
+    public KafkaPublisher(IOptions<KafkaOptions> options)
+    {
+        _options = options.Value;
+        if (!_options.Enabled)
+        {
+            return;
+        }
+        var config = new ProducerConfig(_options.Producer)
+        {
+            BootstrapServers = _options.BootstrapServers,
+            EnableIdempotence = true,
+            Acks = Acks.All,
+            LingerMs = 5,
+            MessageTimeoutMs = (int)_options.DeliveryTimeout.TotalMilliseconds,
+        };
+        _producer = new ProducerBuilder<byte[], byte[]>(config).Build();
+    }
+
+    /// <summary>True when changes are published.</summary>
+    public bool Enabled => _producer is not null;
+
+    /// <summary>Publishes a run of one table partition's changes and waits until Kafka has acknowledged all of them.</summary>
+    public async Task PublishAsync(PartitionAddress partition, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> changes, CancellationToken ct = default)
+    {
+        if (Begin(partition) is not { } batch)
+        {
+            return;
+        }
+        foreach (var (schema, change) in changes)
+        {
+            batch.Add(schema, change);
+        }
+        await batch.CompleteAsync(ct);
+    }
+
+    /// <summary>Starts a batch of changes to publish as they are produced (a snapshot chunk); null when Kafka is off.</summary>
+    public KafkaBatch? Begin(PartitionAddress partition) =>
+        _producer is null ? null : new KafkaBatch(_producer, partition, _options.TopicOf(partition.SourceId, partition.Table), _options.DeliveryTimeout);
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        _producer?.Flush(TimeSpan.FromSeconds(10));
+        _producer?.Dispose();
+    }
+}
+
+/// <summary>Messages produced one by one; <see cref="CompleteAsync"/> waits for every delivery and fails if any failed.</summary>
+public sealed class KafkaBatch
+{
+    private readonly IProducer<byte[], byte[]> _producer;
+    private readonly PartitionAddress _partition;
+    private readonly string _topic;
+    private readonly TimeSpan _timeout;
+    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private readonly TaskCompletionSource _delivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _pending = 1; // the batch itself, until CompleteAsync
+    private Error? _failure;
+
+    internal KafkaBatch(IProducer<byte[], byte[]> producer, PartitionAddress partition, string topic, TimeSpan timeout)
+    {
+        _producer = producer;
+        _partition = partition;
+        _topic = topic;
+        _timeout = timeout;
+    }
+
+    /// <summary>Produces one change (asynchronously; delivery is awaited by <see cref="CompleteAsync"/>).</summary>
+    public void Add(TableSchema schema, ChangeEvent change)
+    {
+        var message = new Message<byte[], byte[]>
+        {
+            Key = ChangeEnvelope.Key(_buffer, schema, change),
+            Value = ChangeEnvelope.Value(_buffer, _partition, schema, change),
+        };
+        Interlocked.Increment(ref _pending);
+        _producer.Produce(_topic, message, report =>
+        {
+            if (report.Error.IsError)
+            {
+                _failure ??= report.Error;
+            }
+            Done();
+        });
+    }
+
+    /// <summary>Waits until Kafka acknowledged every message of the batch.</summary>
+    public async Task CompleteAsync(CancellationToken ct = default)
+    {
+        Done();
+        await _delivered.Task.WaitAsync(_timeout + TimeSpan.FromSeconds(5), ct);
+        if (_failure is { } error)
+        {
+            throw new KafkaException(error);
+        }
+    }
+
+    private void Done()
+    {
+        if (Interlocked.Decrement(ref _pending) == 0)
+        {
+            _delivered.TrySetResult();
+        }
+    }
+}
+
+/// <summary>
+/// The Kafka message of one change. Key: <c>{"id":"7"}</c> (the row's key columns). Value:
+/// <c>{"op":"c|u|d|t|r","source":{"id","table","lsn","seq","pos","commit_time"},"schema_version","key":{…},
+/// "before":{…}|null,"after":{…}|null,"unchanged":[…]?}</c> — the same values as the lake's lines.
+/// </summary>
+public static class ChangeEnvelope
+{
+    /// <summary>Encodes the key.</summary>
+    public static byte[] Key(ArrayBufferWriter<byte> buffer, TableSchema schema, ChangeEvent change)
+    {
+        buffer.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            ChangeFile.WriteKey(json, schema, change);
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    /// <summary>Encodes the value.</summary>
+    public static byte[] Value(ArrayBufferWriter<byte> buffer, PartitionAddress partition, TableSchema schema, ChangeEvent change)
+    {
+        buffer.ResetWrittenCount();
+        using (var json = new Utf8JsonWriter(buffer))
+        {
+            json.WriteStartObject();
+            json.WriteString("op", ChangeFile.OperationCode(change.Operation));
+            json.WriteStartObject("source");
+            ChangeFile.WriteOrigin(json, partition, change, "id");
+            json.WriteEndObject();
+            json.WriteString("schema_version", schema.Version);
+            ChangeFile.WriteImages(json, schema, change);
+            json.WriteEndObject();
+        }
+        return buffer.WrittenSpan.ToArray();
+    }
+}

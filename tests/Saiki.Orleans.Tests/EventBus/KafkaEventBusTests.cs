@@ -1,0 +1,94 @@
+using System.Text.Json;
+using Confluent.Kafka;
+using Saiki.Orleans.Lake;
+using Saiki.Orleans.Sources;
+using Saiki.Orleans.Tests.Infrastructure;
+
+namespace Saiki.Orleans.Tests.EventBus;
+
+/// <summary>The pipeline with the Kafka event bus on, against librdkafka's mock cluster (real wire protocol).</summary>
+public sealed class KafkaPipelineCluster : PipelineCluster
+{
+    public KafkaMockCluster Kafka { get; } = new();
+
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("Saiki:Kafka:BootstrapServers", Kafka.BootstrapServers),
+        new("Saiki:Kafka:TopicTemplate", "saiki.{source}.{table}"),
+    ];
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Kafka.Dispose();
+    }
+}
+
+public sealed class KafkaEventBusTests(KafkaPipelineCluster fixture) : IClassFixture<KafkaPipelineCluster>
+{
+    [Fact]
+    public async Task EveryLakeChange_IsOnTheTablesTopic_InKeyOrder_ThroughProduceErrorsAndABrokerOutage()
+    {
+        await using var db = await TestDatabase.CreateAsync("bus");
+        var s = db.Name;
+        var topic = $"saiki.{s}.{s}.orders";
+        fixture.Kafka.CreateTopic(topic, 3);
+        await db.ExecuteAsync($"CREATE TABLE {s}.orders (id int PRIMARY KEY, status text); INSERT INTO {s}.orders VALUES (1, 'old'), (2, 'old')");
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.orders"], 2));
+        await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Running);
+
+        fixture.Kafka.FailNextProduceRequests(6, 6, 7);  // NOT_LEADER_OR_FOLLOWER twice, REQUEST_TIMED_OUT: retried by the producer
+        await db.ExecuteAsync($"INSERT INTO {s}.orders SELECT g, 'new' FROM generate_series(3, 100) g");
+        fixture.Kafka.SetBrokersDown(true);
+        await db.ExecuteAsync($"UPDATE {s}.orders SET status = 'paid' WHERE id % 3 = 0; DELETE FROM {s}.orders WHERE id % 10 = 0");
+        await Task.Delay(3000);
+        fixture.Kafka.SetBrokersDown(false);
+        await db.ExecuteAsync($"UPDATE {s}.orders SET status = 'shipped' WHERE id % 3 = 0");
+
+        var replay = await fixture.AssertLakeMatchesAsync(db, s, $"{s}.orders", ["id"], 2);
+        var lake = new List<LakeRecord>();
+        await foreach (var entry in new Manifest(fixture.Lake, fixture.Layout).ListTableAsync(s, $"{s}.orders"))
+        {
+            lake.AddRange(ChangeFile.Read((await fixture.Lake.GetAsync(entry.Key))!));
+        }
+        Assert.Equal(replay.Changes + replay.SnapshotRows, lake.Count);
+
+        var messages = Consume(topic, lake.Count);
+        Assert.Equal(lake.Select(r => r.Position.ToKey()).Order(), messages.Select(m => m.Pos).Order());
+        foreach (var perKey in messages.GroupBy(m => (m.Partition, m.Key)))
+        {
+            var positions = perKey.Select(m => m.Pos).ToList();
+            Assert.Equal(positions.Order(StringComparer.Ordinal), positions);
+        }
+        var paid = messages.Single(m => m.Op == "u" && m.Value.GetProperty("after").GetProperty("id").GetString() == "3" && m.Value.GetProperty("after").GetProperty("status").GetString() == "paid");
+        Assert.Equal("{\"id\":\"3\"}", paid.Key);
+        Assert.Equal(s, paid.Value.GetProperty("source").GetProperty("id").GetString());
+        Assert.Equal($"{s}.orders", paid.Value.GetProperty("source").GetProperty("table").GetString());
+        Assert.Equal(12, paid.Value.GetProperty("schema_version").GetString()!.Length);
+        Assert.Equal(2, messages.Count(m => m.Op == "r"));
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
+
+    private List<(int Partition, string Key, string Pos, string Op, JsonElement Value)> Consume(string topic, int expected)
+    {
+        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+        {
+            BootstrapServers = fixture.Kafka.BootstrapServers, GroupId = "check-" + Guid.NewGuid().ToString("N"),
+            AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
+        }).Build();
+        consumer.Subscribe(topic);
+        var messages = new List<(int, string, string, string, JsonElement)>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline && messages.Count < expected)
+        {
+            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
+            {
+                var value = JsonDocument.Parse(r.Message.Value).RootElement.Clone();
+                messages.Add((r.Partition.Value, r.Message.Key, value.GetProperty("source").GetProperty("pos").GetString()!, value.GetProperty("op").GetString()!, value));
+            }
+        }
+        // Nothing beyond the expected count: no duplicates.
+        Assert.Null(consumer.Consume(TimeSpan.FromMilliseconds(500)));
+        return messages;
+    }
+}
