@@ -26,6 +26,9 @@ public class PipelineCluster : IAsyncLifetime
 
     protected virtual short Silos => 2;
 
+    /// <summary>The S3 endpoint the silos use (tests read the lake directly from s3rver).</summary>
+    protected virtual string SiloS3Url => TestEnvironment.S3Url;
+
     /// <summary>Settings a derived cluster adds (or overrides).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 
@@ -40,7 +43,7 @@ public class PipelineCluster : IAsyncLifetime
         {
             ["Saiki:Lake:Kind"] = "S3",
             ["Saiki:Lake:S3:Bucket"] = s3.Bucket,
-            ["Saiki:Lake:S3:ServiceUrl"] = s3.ServiceUrl,
+            ["Saiki:Lake:S3:ServiceUrl"] = SiloS3Url,
             ["Saiki:Lake:S3:AccessKey"] = s3.AccessKey,
             ["Saiki:Lake:S3:SecretKey"] = s3.SecretKey,
             ["Saiki:Lake:S3:CreateBucket"] = "true",

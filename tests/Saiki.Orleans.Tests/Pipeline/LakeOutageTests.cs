@@ -1,0 +1,52 @@
+using Saiki.Orleans.Changes;
+using Saiki.Orleans.Lake;
+using Saiki.Orleans.Sources;
+using Saiki.Orleans.Tests.Infrastructure;
+
+namespace Saiki.Orleans.Tests.Pipeline;
+
+/// <summary>A cluster whose silos reach s3rver through a proxy the test can cut.</summary>
+public sealed class LakeOutageCluster : PipelineCluster
+{
+    public TcpOutageProxy Proxy { get; } = new(new Uri(TestEnvironment.S3Url));
+
+    protected override string SiloS3Url => $"https://127.0.0.1:{Proxy.Port}";
+
+    public override async Task DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await Proxy.DisposeAsync();
+    }
+}
+
+public sealed class LakeOutageTests(LakeOutageCluster fixture) : IClassFixture<LakeOutageCluster>
+{
+    [Fact]
+    public async Task S3Unreachable_CheckpointHolds_NothingIsLost_AndTheLakeEndsExactlyAsWithoutTheOutage()
+    {
+        await using var db = await TestDatabase.CreateAsync("s3down");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.t (id int PRIMARY KEY, v int)");
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.t"], 2, SnapshotMode.Never));
+        await db.ExecuteAsync($"INSERT INTO {s}.t SELECT g, 0 FROM generate_series(1, 100) g");
+        var before = await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.ChangesDurable == 100);
+        Assert.Equal(100, before!.ChangesDurable);
+
+        await fixture.Proxy.DownAsync();
+        await db.ExecuteAsync($"INSERT INTO {s}.t SELECT g, 1 FROM generate_series(101, 300) g; UPDATE {s}.t SET v = v + 1 WHERE id % 2 = 0;");
+        var partition = fixture.Cluster.Client.GetGrain<IPartitionGrain>(new PartitionAddress(s, $"{s}.t", 0).ToString());
+        var failing = await Eventually.MatchAsync(partition.GetAsync, p => p.LastError is not null, TimeSpan.FromSeconds(20));
+        Assert.NotNull(failing.LastError);
+        Assert.True(failing.BufferedRows > 0);
+        var during = await fixture.Client.GetSourceAsync(s);
+        Assert.Equal(100, during!.ChangesDurable);
+        Assert.Equal(before.ConfirmedLsn, during.ConfirmedLsn);
+
+        fixture.Proxy.Up();
+        var replay = await fixture.AssertLakeMatchesAsync(db, s, $"{s}.t", ["id"], 2, TimeSpan.FromSeconds(90));
+        Assert.Equal(100 + 200 + 150, replay.Changes);
+        var after = await Eventually.MatchAsync(partition.GetAsync, p => p.LastError is null && p.BufferedRows == 0);
+        Assert.Null(after.LastError);
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
+}
