@@ -22,6 +22,8 @@ namespace Saiki.Orleans.Sources;
 /// <param name="RetainedWalBytes">WAL the slot keeps on the source server, when known.</param>
 /// <param name="LagSeconds">Age of the oldest committed change not yet durable (0 when caught up).</param>
 /// <param name="Alerts">Conditions an operator should act on, e.g. retained WAL over its limit.</param>
+/// <param name="CompleteUpTo">Every change committed at or before this time is in the lake (and on the bus), for every
+/// table whose snapshot is complete; null until known.</param>
 [GenerateSerializer, Immutable, Alias("saiki.source-info")]
 public sealed record SourceInfo(
     [property: Id(0)] string Id,
@@ -42,7 +44,8 @@ public sealed record SourceInfo(
     [property: Id(15)] IReadOnlyList<TableSnapshotInfo> Snapshot,
     [property: Id(16)] long? RetainedWalBytes,
     [property: Id(17)] double LagSeconds,
-    [property: Id(18)] IReadOnlyList<string> Alerts);
+    [property: Id(18)] IReadOnlyList<string> Alerts,
+    [property: Id(19)] DateTimeOffset? CompleteUpTo);
 
 /// <summary>Initial snapshot progress of one table.</summary>
 /// <param name="Table">Table (<c>schema.table</c>).</param>

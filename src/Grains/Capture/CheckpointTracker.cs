@@ -25,6 +25,9 @@ public sealed class CheckpointTracker
     /// <summary>Committed transactions not yet confirmable.</summary>
     public int PendingTransactions => _pending.Count;
 
+    /// <summary>Commit time of the newest confirmable transaction (or heartbeat).</summary>
+    public DateTimeOffset ConfirmedCommitTime { get; private set; }
+
     /// <summary>End LSN of the newest confirmable transaction; 0 until one is.</summary>
     public ulong Confirmable { get; private set; }
 
@@ -125,6 +128,10 @@ public sealed class CheckpointTracker
             {
                 Confirmable = tx.EndLsn;
                 moved = true;
+            }
+            if (tx.CommitTime > ConfirmedCommitTime)
+            {
+                ConfirmedCommitTime = tx.CommitTime;
             }
         }
         return moved;

@@ -38,6 +38,9 @@ public sealed class LakeLayout(string prefix)
     /// <summary>Prefix of a table's schema versions.</summary>
     public string SchemaPrefix(string sourceId, string table) => $"{_prefix}_schemas/{sourceId}/{table}/";
 
+    /// <summary>Key of a table's completeness marker: <c>{prefix}/_completeness/{source}/{schema.table}.json</c>.</summary>
+    public string CompletenessKey(string sourceId, string table) => $"{_prefix}_completeness/{sourceId}/{table}.json";
+
     /// <summary>Key of an initial-snapshot chunk file.</summary>
     public string SnapshotDataKey(string sourceId, string table, int chunk) => $"{_prefix}{sourceId}/{table}/snapshot/chunk-{chunk:D6}.jsonl.gz";
 

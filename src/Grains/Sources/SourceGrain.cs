@@ -27,9 +27,13 @@ namespace Saiki.Orleans.Sources;
 public sealed class SourceGrain : Grain, ISourceGrain
 {
     private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CompletenessMargin = TimeSpan.FromSeconds(1);
     private readonly IPersistentState<SourceGrainState> _state;
     private readonly PipelineOptions _options;
     private readonly PrivacyOptions _privacy;
+    private readonly ILakeStore _lake;
+    private readonly LakeLayout _layout;
+    private DateTimeOffset? _completenessWritten;
     private readonly ILogger<SourceGrain> _logger;
     private readonly CheckpointTracker _tracker = new();
     private readonly Dictionary<string, long> _streamSequence = new(StringComparer.Ordinal);
@@ -57,8 +61,12 @@ public sealed class SourceGrain : Grain, ISourceGrain
         [PersistentState("source", SaikiNames.Storage)] IPersistentState<SourceGrainState> state,
         IOptions<PipelineOptions> options,
         IOptions<PrivacyOptions> privacy,
+        ILakeStore lake,
+        LakeLayout layout,
         ILogger<SourceGrain> logger)
     {
+        _lake = lake;
+        _layout = layout;
         _state = state;
         _options = options.Value;
         _privacy = privacy.Value;
@@ -544,6 +552,13 @@ public sealed class SourceGrain : Grain, ISourceGrain
             _chunksAwaitingDurability.RemoveAll(a => a.Chunk == chunk);
         }
         _state.State.ConfirmedLsn = _tracker.Confirmable;
+        // Commit timestamps are taken a moment before the commit record is written, so a transaction with an
+        // earlier timestamp can land just after a later one; the margin keeps "complete up to" on the safe side.
+        var complete = _tracker.ConfirmedCommitTime - CompletenessMargin;
+        if (_state.State.CompleteUpTo is null || complete > _state.State.CompleteUpTo)
+        {
+            _state.State.CompleteUpTo = complete;
+        }
         _dirty = true;
         _capture?.Confirm(_tracker.Confirmable);
     }
@@ -628,6 +643,26 @@ public sealed class SourceGrain : Grain, ISourceGrain
             }
         }
         SaikiMetrics.ReportSource(Id, new SourceGauges(_health.LagBytes, _health.RetainedBytes, LagSeconds()));
+        await WriteCompletenessAsync(ct);
+    }
+
+    /// <summary>
+    /// Publishes "complete up to T" for each table whose snapshot is done, as a small object in the lake, so a
+    /// warehouse working from the object store alone knows how far it may read.
+    /// </summary>
+    private async Task WriteCompletenessAsync(CancellationToken ct)
+    {
+        if (_state.State.CompleteUpTo is not { } complete || complete == _completenessWritten)
+        {
+            return;
+        }
+        var progress = SnapshotProgress();
+        foreach (var table in _state.State.Spec!.Tables.Where(t => progress.FirstOrDefault(p => p.Table == t) is not { Completed: false }))
+        {
+            var marker = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { source = Id, table, complete_up_to = complete });
+            await _lake.PutAsync(_layout.CompletenessKey(Id, table), marker, ct);
+        }
+        _completenessWritten = complete;
     }
 
     private double LagSeconds() =>
@@ -644,6 +679,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             Position.FormatLsn(s.ConfirmedLsn), s.ChangesCaptured,
             s.Partitions.Values.Sum(p => p.Rows), s.Partitions.Values.Sum(p => p.Files),
             _health?.LagBytes, _lastCommitTime, s.RegisteredAt, SnapshotProgress(),
-            _health?.RetainedBytes, LagSeconds(), _alert is null ? [] : [_alert]);
+            _health?.RetainedBytes, LagSeconds(), _alert is null ? [] : [_alert],
+            s.Snapshot is { Completed: false } ? null : s.CompleteUpTo);
     }
 }

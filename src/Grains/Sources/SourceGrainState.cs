@@ -28,6 +28,8 @@ public sealed class SourceGrainState
     [Id(8)] public SnapshotPlan? Snapshot { get; set; }
     /// <summary>Chunks of tables added while the source runs, snapshotted between watermarks in the stream.</summary>
     [Id(9)] public List<SnapshotChunk> Incremental { get; set; } = new();
+    /// <summary>Every change committed at or before this time is durable (see <see cref="SourceInfo.CompleteUpTo"/>).</summary>
+    [Id(10)] public DateTimeOffset? CompleteUpTo { get; set; }
 }
 
 /// <summary>A partition's cumulative counters as its acknowledgements report them.</summary>

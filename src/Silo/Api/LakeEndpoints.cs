@@ -1,5 +1,6 @@
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Changes;
+using Saiki.Orleans.Sources;
 
 namespace Saiki.Orleans.Silo.Api;
 
@@ -35,6 +36,16 @@ public static class LakeEndpoints
             .WithName("ListTableSchemas")
             .WithSummary("Every schema version of a table: columns with their PostgreSQL types and the key; manifest entries name the version of each file");
 
+        lake.MapGet("/{source}/{table}/completeness", async (string source, string table, IGrainFactory grains) =>
+                await grains.GetGrain<ISourceGrain>(source).GetAsync() is { } info && info.Tables.Contains(table)
+                    ? Results.Ok(new TableCompleteness(table,
+                        info.Snapshot.FirstOrDefault(t => t.Table == table) is { Completed: false } ? null : info.CompleteUpTo))
+                    : Results.NotFound())
+            .WithName("GetTableCompleteness")
+            .WithSummary("The table's \"complete up to T\": every change committed at or before T is in the lake's files (null while its snapshot runs)")
+            .Produces<TableCompleteness>()
+            .Produces(StatusCodes.Status404NotFound);
+
         lake.MapGet("/{source}/{table}/partitions/{partition:int}", (string source, string table, int partition, IGrainFactory grains) =>
                 grains.GetGrain<IPartitionGrain>(new PartitionAddress(source, table, partition).ToString()).GetAsync())
             .WithName("GetPartition")
@@ -42,3 +53,8 @@ public static class LakeEndpoints
         return app;
     }
 }
+
+/// <summary>How far a table is complete in the lake.</summary>
+/// <param name="Table">Table (<c>schema.table</c>).</param>
+/// <param name="CompleteUpTo">Every change committed at or before this time is in the lake; null while the table's snapshot runs.</param>
+public sealed record TableCompleteness(string Table, DateTimeOffset? CompleteUpTo);

@@ -76,6 +76,12 @@ public sealed class RestApiTests : IAsyncLifetime
         Assert.Contains("over the limit of 1 (Saiki:Pipeline:MaxRetainedWalBytes)", alerted.GetProperty("alerts")[0].GetString());
         Assert.True(alerted.GetProperty("retainedWalBytes").GetInt64() > 1);
 
+        var completeness = await Eventually.MatchAsync(
+            () => _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/{s}.orders/completeness"),
+            j => j.GetProperty("completeUpTo").ValueKind == JsonValueKind.String);
+        Assert.Equal($"{s}.orders", completeness.GetProperty("table").GetString());
+        Assert.True(completeness.GetProperty("completeUpTo").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"/api/lake/{s}/{s}.nope/completeness")).StatusCode);
         var files = await _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/{s}.orders/files");
         Assert.Equal(60, files.EnumerateArray().Sum(f => f.GetProperty("rows").GetInt32()));
         foreach (var f in files.EnumerateArray())

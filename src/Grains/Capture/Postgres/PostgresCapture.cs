@@ -179,14 +179,20 @@ public sealed class PostgresCapture : IAsyncDisposable
                             break;
                         }
                     case LogicalDecodingMessage heartbeat:
-                        await heartbeat.Data.CopyToAsync(Stream.Null, ct);
-                        if (heartbeat.Prefix == PostgresNames.HeartbeatPrefix && (heartbeat.Flags & 1) == 0)
                         {
-                            // Everything committed before the heartbeat has been read: like an empty transaction, it
-                            // becomes confirmable once those changes are durable, even if no captured table changed.
-                            await writer.WriteAsync(new CapturedCommit((ulong)heartbeat.MessageLsn, DateTimeOffset.UtcNow, Heartbeat: true), ct);
+                            using var text = new StreamReader(heartbeat.Data);
+                            var content = await text.ReadToEndAsync(ct);
+                            if (heartbeat.Prefix == PostgresNames.HeartbeatPrefix && (heartbeat.Flags & 1) == 0)
+                            {
+                                // Everything committed before the heartbeat has been read: like an empty transaction, it
+                                // becomes confirmable once those changes are durable, even if no captured table changed.
+                                var written = long.TryParse(content, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var micros)
+                                    ? DateTimeOffset.UnixEpoch.AddTicks(micros * 10)
+                                    : DateTimeOffset.UtcNow;
+                                await writer.WriteAsync(new CapturedCommit((ulong)heartbeat.MessageLsn, written, Heartbeat: true), ct);
+                            }
+                            break;
                         }
-                        break;
                     case CommitMessage commit:
                         await writer.WriteAsync(new CapturedCommit((ulong)commit.TransactionEndLsn, commitTime), ct);
                         break;

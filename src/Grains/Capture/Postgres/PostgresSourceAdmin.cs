@@ -328,7 +328,8 @@ public static class PostgresSourceAdmin
         await using var conn = await OpenAsync(connectionString, ct);
         if (emit)
         {
-            await Execute(conn, "SELECT pg_logical_emit_message(false, $1, '')", ct, PostgresNames.HeartbeatPrefix);
+            // The server's clock at the heartbeat: what committed before it is in the stream before the heartbeat.
+            await Execute(conn, "SELECT pg_logical_emit_message(false, $1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint::text)", ct, PostgresNames.HeartbeatPrefix);
         }
         await using var cmd = Command(conn, """
             SELECT (pg_current_wal_lsn() - confirmed_flush_lsn)::bigint, (pg_current_wal_lsn() - restart_lsn)::bigint, wal_status
