@@ -34,7 +34,15 @@ internal static class DemoJob
         await app.StartAsync();
         var client = app.Services.GetRequiredService<SaikiClient>();
         var spec = new PostgresSourceSpec(SourceId, options.ConnectionString!, DemoWorkload.Tables, 4);
-        if (await client.GetSourceAsync(SourceId) is null)
+        var existing = await client.GetSourceAsync(SourceId);
+        if (existing is { State: SourceState.Failed })
+        {
+            // e.g. the throwaway PostgreSQL was recreated under the demo's saved state: start over.
+            Console.WriteLine($"Saiki demo: previous demo source failed ({existing.Error}); registering it again.");
+            await client.RemoveSourceAsync(SourceId);
+            existing = null;
+        }
+        if (existing is null)
         {
             // A fresh start: the demo owns its schema, slot and publication.
             await DemoWorkload.ResetSchemaAsync(spec.ConnectionString, stop.Token);
