@@ -50,7 +50,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private bool _dirty;
     private SlotHealth? _health;
     private string? _alert;
-    private readonly Stopwatch _sinceHeartbeat = Stopwatch.StartNew();
+    private DateTimeOffset _nextHeartbeat = DateTimeOffset.MinValue;
     private DateTimeOffset? _lastCommitTime;
     private string? _lastError;
     private long _capturedAtLastLog;
@@ -584,9 +584,10 @@ public sealed class SourceGrain : Grain, ISourceGrain
             run.Cancel();
         }
         StartIncrementalChunkIfIdle();
-        if (ShouldCapture && _sinceHeartbeat.Elapsed >= _options.HeartbeatInterval)
+        if (ShouldCapture && DateTimeOffset.UtcNow >= _nextHeartbeat)
         {
-            _sinceHeartbeat.Restart();
+            // The first one right after activation, so lag and completeness show up at once.
+            _nextHeartbeat = DateTimeOffset.UtcNow + _options.HeartbeatInterval;
             await HeartbeatAsync(spec, ct);
         }
         if (_sinceLog.Elapsed >= TimeSpan.FromSeconds(5))
