@@ -29,6 +29,9 @@ public static class SaikiMetrics
     /// <summary>Time from a flush's start to its durable manifest entry.</summary>
     public static readonly Histogram<double> FlushSeconds = Meter.CreateHistogram<double>("saiki.lake.flush.duration", "s", "Duration of a partition flush");
 
+    /// <summary>Changes a sink refused for good, kept as dead letters.</summary>
+    public static readonly Counter<long> DeadLetters = Meter.CreateCounter<long>("saiki.deadletters", "{change}", "Changes a sink refused for good, written to the dead-letter location");
+
     /// <summary>Failed lake writes (retried).</summary>
     public static readonly Counter<long> FlushErrors = Meter.CreateCounter<long>("saiki.lake.flush.errors", "{error}", "Failed lake writes, retried");
 

@@ -40,18 +40,21 @@ public sealed class KafkaPublisher : IDisposable
     /// <summary>True when changes are published.</summary>
     public bool Enabled => _producer is not null;
 
-    /// <summary>Publishes a run of one table partition's changes and waits until Kafka has acknowledged all of them.</summary>
-    public async Task PublishAsync(PartitionAddress partition, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> changes, CancellationToken ct = default)
+    /// <summary>
+    /// Publishes a run of one table partition's changes and waits until Kafka has acknowledged all of them;
+    /// returns the changes Kafka can never take.
+    /// </summary>
+    public async Task<IReadOnlyList<DeadLetter>> PublishAsync(PartitionAddress partition, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> changes, CancellationToken ct = default)
     {
         if (Begin(partition) is not { } batch)
         {
-            return;
+            return [];
         }
         foreach (var (schema, change) in changes)
         {
             batch.Add(schema, change);
         }
-        await batch.CompleteAsync(ct);
+        return await batch.CompleteAsync(ct);
     }
 
     /// <summary>Starts a batch of changes to publish as they are produced (a snapshot chunk); null when Kafka is off.</summary>
@@ -66,15 +69,23 @@ public sealed class KafkaPublisher : IDisposable
     }
 }
 
-/// <summary>Messages produced one by one; <see cref="CompleteAsync"/> waits for every delivery and fails if any failed.</summary>
+/// <summary>
+/// Messages produced one by one; <see cref="CompleteAsync"/> waits for every delivery. A message Kafka can never
+/// take (too large for the broker or the producer) is not retried: it is returned as a dead letter with the reason,
+/// so one oversized row does not stall its partition. Any other failure fails the batch, which is retried.
+/// </summary>
 public sealed class KafkaBatch
 {
+    private static readonly HashSet<Confluent.Kafka.ErrorCode> Permanent =
+        [Confluent.Kafka.ErrorCode.MsgSizeTooLarge, Confluent.Kafka.ErrorCode.InvalidMsg, Confluent.Kafka.ErrorCode.InvalidMsgSize, Confluent.Kafka.ErrorCode.RecordListTooLarge];
+
     private readonly IProducer<byte[], byte[]> _producer;
     private readonly PartitionAddress _partition;
     private readonly string _topic;
     private readonly TimeSpan _timeout;
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
     private readonly TaskCompletionSource _delivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly List<DeadLetter> _deadLetters = new();
     private int _pending = 1; // the batch itself, until CompleteAsync
     private Error? _failure;
 
@@ -95,24 +106,51 @@ public sealed class KafkaBatch
             Value = ChangeEnvelope.Value(_buffer, _partition, schema, change),
         };
         Interlocked.Increment(ref _pending);
-        _producer.Produce(_topic, message, report =>
+        try
         {
-            if (report.Error.IsError)
+            _producer.Produce(_topic, message, report =>
             {
-                _failure ??= report.Error;
-            }
+                if (report.Error.IsError)
+                {
+                    Failed(report.Error, change, message);
+                }
+                Done();
+            });
+        }
+        catch (ProduceException<byte[], byte[]> e)
+        {
+            Failed(e.Error, change, message);
             Done();
-        });
+        }
     }
 
-    /// <summary>Waits until Kafka acknowledged every message of the batch.</summary>
-    public async Task CompleteAsync(CancellationToken ct = default)
+    /// <summary>Waits until Kafka acknowledged every message; returns the messages it can never take.</summary>
+    public async Task<IReadOnlyList<DeadLetter>> CompleteAsync(CancellationToken ct = default)
     {
         Done();
         await _delivered.Task.WaitAsync(_timeout + TimeSpan.FromSeconds(5), ct);
         if (_failure is { } error)
         {
             throw new KafkaException(error);
+        }
+        lock (_deadLetters)
+        {
+            return _deadLetters.ToArray();
+        }
+    }
+
+    private void Failed(Error error, ChangeEvent change, Message<byte[], byte[]> message)
+    {
+        if (Permanent.Contains(error.Code))
+        {
+            lock (_deadLetters)
+            {
+                _deadLetters.Add(new DeadLetter(_partition, change.Position, $"kafka: {error.Reason} ({error.Code})", message.Key, message.Value));
+            }
+        }
+        else
+        {
+            _failure ??= error;
         }
     }
 
@@ -124,6 +162,14 @@ public sealed class KafkaBatch
         }
     }
 }
+
+/// <summary>A change a sink could not take, kept with the reason (the lake still has the change).</summary>
+/// <param name="Partition">Where the change came from.</param>
+/// <param name="Position">Its position.</param>
+/// <param name="Reason">Why it was refused.</param>
+/// <param name="Key">The message key that was refused.</param>
+/// <param name="Value">The message value that was refused.</param>
+public sealed record DeadLetter(PartitionAddress Partition, Position Position, string Reason, byte[] Key, byte[] Value);
 
 /// <summary>
 /// The Kafka message of one change. Key: <c>{"id":"7"}</c> (the row's key columns). Value:

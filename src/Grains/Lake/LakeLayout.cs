@@ -41,6 +41,15 @@ public sealed class LakeLayout(string prefix)
     /// <summary>Key of a table's completeness marker: <c>{prefix}/_completeness/{source}/{schema.table}.json</c>.</summary>
     public string CompletenessKey(string sourceId, string table) => $"{_prefix}_completeness/{sourceId}/{table}.json";
 
+    /// <summary>Key of a change a sink refused: <c>{prefix}/_deadletter/{source}/{schema.table}/{position}.json</c>.</summary>
+    public string DeadLetterKey(string sourceId, string table, Position position) => $"{DeadLetterPrefix(sourceId, table)}{position.ToKey()}.json";
+
+    /// <summary>Prefix of a table's dead letters.</summary>
+    public string DeadLetterPrefix(string sourceId, string table) => $"{_prefix}_deadletter/{sourceId}/{table}/";
+
+    /// <summary>Key of a change too large for the stream, parked for its partition: <c>{prefix}/_spill/{source}/{schema.table}/part-PPPP/{position}.bin</c>.</summary>
+    public string SpillKey(PartitionAddress p, Position position) => $"{_prefix}_spill/{p.SourceId}/{p.Table}/part-{p.Partition:D4}/{position.ToKey()}.bin";
+
     /// <summary>Key of an initial-snapshot chunk file.</summary>
     public string SnapshotDataKey(string sourceId, string table, int chunk) => $"{_prefix}{sourceId}/{table}/snapshot/chunk-{chunk:D6}.jsonl.gz";
 

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
+using Orleans.Serialization;
 using Orleans.Streams;
 using Orleans.Streams.Core;
 using Saiki.Orleans.Changes;
@@ -28,6 +29,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private readonly IPersistentState<PartitionGrainState> _state;
     private readonly ILakeStore _store;
     private readonly KafkaPublisher _kafka;
+    private readonly Serializer _serializer;
     private readonly LakeLayout _layout;
     private readonly Manifest _manifest;
     private readonly PipelineOptions _options;
@@ -51,6 +53,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         ILakeStore store,
         LakeLayout layout,
         KafkaPublisher kafka,
+        Serializer serializer,
         IOptions<PipelineOptions> options,
         ILogger<PartitionGrain> logger)
     {
@@ -58,6 +61,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         _store = store;
         _layout = layout;
         _kafka = kafka;
+        _serializer = serializer;
         _manifest = new Manifest(store, layout);
         _options = options.Value;
         _logger = logger;
@@ -93,8 +97,9 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             return;
         }
         var added = 0;
-        foreach (var change in batch.Events)
+        foreach (var stand in batch.Events)
         {
+            var change = stand.Spilled is { } spilled ? await ClaimAsync(spilled) : stand;
             if (change.Position <= _lastSeen)
             {
                 _duplicates++;
@@ -119,6 +124,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             await TryFlushAsync();
         }
     }
+
+    private async Task<ChangeEvent> ClaimAsync(string key) =>
+        _serializer.Deserialize<ChangeEvent>(await _store.GetAsync(key) ?? throw new InvalidOperationException($"claim check {key} is missing from the lake"))
+        ?? throw new InvalidDataException($"claim check {key} is empty");
 
     /// <inheritdoc />
     public Task OnCompletedAsync() => Task.CompletedTask;
@@ -240,7 +249,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         var content = ChangeFile.Write(_address, run);
         await _store.PutAsync(key, content);
         // Kafka before the manifest entry: an entry means "in the lake and on the bus", which recovery relies on.
-        await _kafka.PublishAsync(_address, run);
+        await DeadLetters.WriteAsync(_store, _layout, await _kafka.PublishAsync(_address, run));
         await _manifest.AddSchemaAsync(_address.SourceId, run[0].Schema);
         var entry = new ManifestEntry(key, _address.SourceId, _address.Table, _address.Partition, run.Count, content.Length,
             first.Position, last.Position, run.Min(b => b.Event.CommitTime), run.Max(b => b.Event.CommitTime), DateTimeOffset.UtcNow,

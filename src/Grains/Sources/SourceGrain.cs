@@ -5,6 +5,7 @@ using Npgsql;
 using Orleans;
 using Orleans.Concurrency;
 using Orleans.Runtime;
+using Orleans.Serialization;
 using Orleans.Streams;
 using Saiki.Orleans.Capture;
 using Saiki.Orleans.Capture.Postgres;
@@ -32,6 +33,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private readonly PipelineOptions _options;
     private readonly PrivacyOptions _privacy;
     private readonly ILakeStore _lake;
+    private readonly Serializer _serializer;
     private readonly LakeLayout _layout;
     private DateTimeOffset? _completenessWritten;
     private readonly ILogger<SourceGrain> _logger;
@@ -63,8 +65,10 @@ public sealed class SourceGrain : Grain, ISourceGrain
         IOptions<PrivacyOptions> privacy,
         ILakeStore lake,
         LakeLayout layout,
+        Serializer serializer,
         ILogger<SourceGrain> logger)
     {
+        _serializer = serializer;
         _lake = lake;
         _layout = layout;
         _state = state;
@@ -400,7 +404,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             {
                 _streamKeys[change.Partition] = key = change.Partition.ToString();
             }
-            if (open.TryGetValue(key, out var batch) && !ReferenceEquals(batch.Schema, change.Schema))
+            if (open.TryGetValue(key, out var batch) && (!ReferenceEquals(batch.Schema, change.Schema) || BatchBytes(batch.Events) + EventBytes(change.Event) > MaxBatchBytes))
             {
                 pending.Add(Seal(key, batch, epoch));
                 open.Remove(key);
@@ -537,10 +541,57 @@ public sealed class SourceGrain : Grain, ISourceGrain
             var stream = _streams!.GetStream<ChangeBatch>(StreamId.Create(PartitionAddress.StreamNamespace, group.Key));
             foreach (var batch in group)
             {
-                await stream.OnNextAsync(batch);
+                await stream.OnNextAsync(await SpillOversizedAsync(batch));
             }
         });
         return Task.WhenAll(perStream);
+    }
+
+    // The in-memory stream carries items of at most 1 MiB; batches are cut well below that, and a single change
+    // that is larger travels as a claim check: the change goes to the lake, the batch carries its key.
+    private const long MaxBatchBytes = 256 * 1024;
+
+    private static long EventBytes(ChangeEvent e) => 64 + RowBytes(e.Before) + RowBytes(e.After);
+
+    private static long RowBytes(string?[]? row)
+    {
+        long bytes = 0;
+        foreach (var v in row ?? [])
+        {
+            bytes += 8 + (v?.Length ?? 0) * 3L;
+        }
+        return bytes;
+    }
+
+    private static long BatchBytes(List<ChangeEvent> events)
+    {
+        long bytes = 0;
+        foreach (var e in events)
+        {
+            bytes += EventBytes(e);
+        }
+        return bytes;
+    }
+
+    private async Task<ChangeBatch> SpillOversizedAsync(ChangeBatch batch)
+    {
+        if (!batch.Events.Any(e => EventBytes(e) > MaxBatchBytes))
+        {
+            return batch;
+        }
+        var events = new List<ChangeEvent>(batch.Events.Count);
+        foreach (var e in batch.Events)
+        {
+            if (EventBytes(e) <= MaxBatchBytes)
+            {
+                events.Add(e);
+                continue;
+            }
+            var key = _layout.SpillKey(batch.Partition, e.Position);
+            await _lake.PutAsync(key, _serializer.SerializeToArray(e));
+            events.Add(new ChangeEvent(e.Operation, e.Position, e.CommitTime, null, null, null, key));
+        }
+        return batch with { Events = events };
     }
 
     private void Confirm()

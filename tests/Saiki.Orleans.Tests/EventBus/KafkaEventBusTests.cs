@@ -69,6 +69,36 @@ public sealed class KafkaEventBusTests(KafkaPipelineCluster fixture) : IClassFix
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
     }
 
+    [Fact]
+    public async Task RowTooLargeForKafka_GoesToTheDeadLetterLocationWithTheReason_AndTheRestKeepsFlowing()
+    {
+        await using var db = await TestDatabase.CreateAsync("dead");
+        var s = db.Name;
+        var topic = $"saiki.{s}.{s}.docs";
+        fixture.Kafka.CreateTopic(topic, 1);
+        await db.ExecuteAsync($"CREATE TABLE {s}.docs (id int PRIMARY KEY, body text)");
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.docs"], 1, SnapshotMode.Never));
+        await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Running);
+        await db.ExecuteAsync($"INSERT INTO {s}.docs VALUES (1, 'small')");
+        await db.ExecuteAsync($"INSERT INTO {s}.docs VALUES (2, repeat('x', 2000000))");
+        await db.ExecuteAsync($"INSERT INTO {s}.docs VALUES (3, 'after')");
+        var replay = await fixture.AssertLakeMatchesAsync(db, s, $"{s}.docs", ["id"], 1);
+        Assert.Equal(2_000_000, replay.Rows["2"]["body"]!.Length);
+        var messages = Consume(topic, 2);
+        Assert.Equal(["{\"id\":\"1\"}", "{\"id\":\"3\"}"], messages.Select(m => m.Key));
+
+        var letters = new List<JsonElement>();
+        await foreach (var key in fixture.Lake.ListAsync(fixture.Layout.DeadLetterPrefix(s, $"{s}.docs")))
+        {
+            letters.Add(JsonDocument.Parse((await fixture.Lake.GetAsync(key))!).RootElement.Clone());
+        }
+        var letter = Assert.Single(letters);
+        Assert.Contains("MsgSizeTooLarge", letter.GetProperty("reason").GetString());
+        Assert.Equal("{\"id\":\"2\"}", letter.GetProperty("key").GetString());
+        Assert.True(letter.GetProperty("value").GetString()!.Length > 2_000_000);
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
+
     private List<(int Partition, string Key, string Pos, string Op, JsonElement Value)> Consume(string topic, int expected)
     {
         using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig

@@ -61,6 +61,10 @@ public class PipelineCluster : IAsyncLifetime
         }).AddInMemoryCollection(ExtraSettings).Build();
         var builder = new InProcessTestClusterBuilder(Silos);
         builder.ConfigureSilo((_, silo) => silo.AddSaikiPipeline(configuration));
+        if (Environment.GetEnvironmentVariable("SAIKI_TEST_LOGS") == "1")
+        {
+            builder.ConfigureSiloHost((_, host) => Microsoft.Extensions.Logging.ConsoleLoggerExtensions.AddConsole(host.Logging));
+        }
         // Tests publish batches of their own to exercise cleansing directly.
         builder.ConfigureClient(client => client.AddMemoryStreams(SaikiNames.StreamProvider));
         Cluster = builder.Build();

@@ -58,7 +58,7 @@ public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, Kafk
         await store.PutAsync(key, content, ct);
         if (bus is not null)
         {
-            await bus.CompleteAsync(ct);
+            await DeadLetters.WriteAsync(store, layout, await bus.CompleteAsync(ct), ct);
         }
         var manifest = new Manifest(store, layout);
         await manifest.AddSchemaAsync(work.SourceId, schema, ct);
