@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
-# Benchmarks against real services on this machine, one subcommand per source kind.
+# Benchmarks against real services on this machine, one subcommand per benchmark.
 #
-# Usage: scripts/bench.sh postgres [options]
-#   postgres  starts a throwaway PostgreSQL (scripts/services.sh), builds the silo and the benchmark in Release,
-#             and in one run compares Saiki with PostgreSQL's own tools: 1,000,000 row changes through
-#             pg_recvlogical vs. Saiki's capture into durable lake files, a 5,000,000-row table through one
-#             COPY ... TO STDOUT vs. Saiki's parallel snapshot, p50/p99 commit-to-durable latency at a steady
-#             5,000 rows/s, and the silo's peak memory. Options: `scripts/bench.sh postgres --help`.
+# Usage: scripts/bench.sh postgres|downstream [options]
+#   postgres    starts a throwaway PostgreSQL (scripts/services.sh), builds the silo and the benchmark in Release,
+#               and in one run compares Saiki with PostgreSQL's own tools: 1,000,000 row changes through
+#               pg_recvlogical vs. Saiki's capture into durable lake files, a 5,000,000-row table through one
+#               COPY ... TO STDOUT vs. Saiki's parallel snapshot, p50/p99 commit-to-durable latency at a steady
+#               5,000 rows/s, and the silo's peak memory. Options: `scripts/bench.sh postgres --help`.
+#   downstream  starts s3rver (scripts/services.sh), builds the benchmark in Release and, in process, compares
+#               Saiki's lake writes (1,000,000 changes of 4 partitions as 50,000-change files: encode, put,
+#               manifest entry) with a loop of S3 PutObject of the same bytes, and Saiki's Kafka publisher
+#               (500,000 changes, file-sized batches) with a plain Confluent.Kafka producer loop, on librdkafka's
+#               mock cluster. Options: `scripts/bench.sh downstream --help`.
 #
 # Progress goes to stderr; stdout ends with machine-readable name=value lines (error=... for a part that
 # failed, whose numbers are then NA). Exit status: 0 all parts ran, 1 a part failed, 2 usage error.
@@ -32,6 +37,17 @@ case $bench in
     dotnet build tests/Saiki.Orleans.Bench/Saiki.Orleans.Bench.csproj -c Release -nologo -v quiet >&2
     exec dotnet "$bench_dll" postgres \
       --silo src/Silo/bin/Release/net10.0/Saiki.Orleans.Silo.dll "$@"
+    ;;
+  downstream)
+    if [[ " $* " =~ \ (-h|--help)\  ]]; then
+      dotnet build tests/Saiki.Orleans.Bench/Saiki.Orleans.Bench.csproj -c Release -nologo -v quiet >&2
+      exec dotnet "$bench_dll" downstream --help
+    fi
+    scripts/services.sh install s3
+    # Exports SAIKI_S3_URL, the S3 keys and SSL_CERT_FILE (s3rver's self-signed certificate for .NET).
+    eval "$(scripts/services.sh start s3)"
+    dotnet build tests/Saiki.Orleans.Bench/Saiki.Orleans.Bench.csproj -c Release -nologo -v quiet >&2
+    exec dotnet "$bench_dll" downstream "$@"
     ;;
   -h|--help|help) usage ;;
   *)

@@ -6,6 +6,7 @@ var command = args.FirstOrDefault();
 return command switch
 {
     "postgres" => await PostgresBench.RunAsync(args[1..]),
+    "downstream" => await DownstreamBench.RunAsync(args[1..]),
     "-h" or "--help" or "help" => Usage(0),
     null => Usage(2),
     _ => Usage(2, $"unknown benchmark '{command}'"),
@@ -19,5 +20,7 @@ static int Usage(int exitCode, string? problem = null)
     }
     Console.Error.WriteLine("usage: Saiki.Orleans.Bench postgres [options]");
     Console.Error.WriteLine(BenchOptions.Help);
+    Console.Error.WriteLine("       Saiki.Orleans.Bench downstream [options]");
+    Console.Error.WriteLine(DownstreamOptions.Help);
     return exitCode;
 }

@@ -32,6 +32,8 @@ public sealed class KafkaPublisher : IDisposable
             EnableIdempotence = true,
             Acks = Acks.All,
             LingerMs = 5,
+            // Several partitions flush files of up to MaxBufferedChanges at once.
+            QueueBufferingMaxMessages = 1_000_000,
             MessageTimeoutMs = (int)_options.DeliveryTimeout.TotalMilliseconds,
         };
         _producer = new ProducerBuilder<byte[], byte[]>(config).Build();
@@ -106,21 +108,31 @@ public sealed class KafkaBatch
             Value = ChangeEnvelope.Value(_buffer, _partition, schema, change),
         };
         Interlocked.Increment(ref _pending);
-        try
+        while (true)
         {
-            _producer.Produce(_topic, message, report =>
+            try
             {
-                if (report.Error.IsError)
+                _producer.Produce(_topic, message, report =>
                 {
-                    Failed(report.Error, change, message);
-                }
+                    if (report.Error.IsError)
+                    {
+                        Failed(report.Error, change, message);
+                    }
+                    Done();
+                });
+                return;
+            }
+            catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
+            {
+                // The producer's local queue is full (several partitions flushing at once): let deliveries drain.
+                Thread.Sleep(20); // deliveries are served by the producer's background poll thread
+            }
+            catch (ProduceException<byte[], byte[]> e)
+            {
+                Failed(e.Error, change, message);
                 Done();
-            });
-        }
-        catch (ProduceException<byte[], byte[]> e)
-        {
-            Failed(e.Error, change, message);
-            Done();
+                return;
+            }
         }
     }
 
