@@ -4,6 +4,8 @@ using Confluent.Kafka;
 using Microsoft.Extensions.Options;
 using Saiki.Orleans.EventBus;
 
+using Saiki.Orleans.Tests.Infrastructure;
+
 namespace Saiki.Orleans.Bench;
 
 /// <summary>
@@ -35,7 +37,7 @@ internal sealed class DownstreamKafka(DownstreamOptions options, BenchResults re
         results.Set("kafka_messages", messages.Length, "F0");
         results.Set("kafka_value_bytes_avg", valueBytes / (double)messages.Length, "F0");
 
-        using var mock = new KafkaMock(Brokers);
+        using var mock = new KafkaMockCluster(Brokers);
         Log.Info($"kafka: mock cluster of {Brokers} brokers at {mock.BootstrapServers}; topics of {options.KafkaPartitions} partitions");
         var producerSeconds = new List<double>();
         var saikiSeconds = new List<double>();
