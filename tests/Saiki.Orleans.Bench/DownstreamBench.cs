@@ -46,14 +46,7 @@ internal sealed class DownstreamBench
             return 2;
         }
         using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            // The first Ctrl+C or SIGTERM stops the run and still removes the bucket; a second one ends the process.
-            context.Cancel = !stop.IsCancellationRequested;
-            stop.Cancel();
-        }
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = Signals.CancelOnInterrupt(stop);
         var bench = new DownstreamBench(options, stop.Token);
         var clock = Stopwatch.StartNew();
         Log.Info($"bench downstream: parts {string.Join(",", options.Parts)}; {options.Partitions} partitions, {options.FileRows:N0} changes per file, best of {options.Repeat}");

@@ -55,14 +55,7 @@ internal sealed class PostgresBench
             return 2;
         }
         using var stop = new CancellationTokenSource();
-        void OnSignal(PosixSignalContext context)
-        {
-            // The first Ctrl+C or SIGTERM stops the run and cleans up (silo, slots, schema); a second one ends the process.
-            context.Cancel = !stop.IsCancellationRequested;
-            stop.Cancel();
-        }
-        using var onInterrupt = PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal);
-        using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal);
+        using var interrupt = Signals.CancelOnInterrupt(stop);
         var work = Directory.CreateTempSubdirectory("saiki-bench-").FullName;
         var bench = new PostgresBench(options, work, stop.Token);
         var clock = Stopwatch.StartNew();

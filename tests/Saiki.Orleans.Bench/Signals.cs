@@ -48,4 +48,31 @@ internal static partial class Signals
             return false;
         }
     }
+
+    /// <summary>
+    /// Cancels <paramref name="stop"/> on the first Ctrl+C or SIGTERM, so a run still cleans up after itself; a second
+    /// signal ends the process. Dispose the result to stop listening.
+    /// </summary>
+    public static IDisposable CancelOnInterrupt(CancellationTokenSource stop)
+    {
+        void OnSignal(PosixSignalContext context)
+        {
+            context.Cancel = !stop.IsCancellationRequested;
+            stop.Cancel();
+        }
+        return new Registrations(
+            PosixSignalRegistration.Create(PosixSignal.SIGINT, OnSignal),
+            PosixSignalRegistration.Create(PosixSignal.SIGTERM, OnSignal));
+    }
+
+    private sealed class Registrations(params IDisposable[] registrations) : IDisposable
+    {
+        public void Dispose()
+        {
+            foreach (var r in registrations)
+            {
+                r.Dispose();
+            }
+        }
+    }
 }
