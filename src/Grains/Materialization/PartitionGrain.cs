@@ -198,6 +198,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         {
             ManifestEntry? last = null;
             var bytes = 0L;
+            var files = 0;
             for (var start = 0; start < _buffer.Count;)
             {
                 var version = _buffer[start].Schema.Version;
@@ -208,6 +209,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
                 }
                 last = await WriteFileAsync(_buffer.GetRange(start, end - start));
                 bytes += last.Bytes;
+                files++;
                 start = end;
             }
 
@@ -216,7 +218,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             s.Epoch = _epoch;
             s.NextSequence = _nextSequence;
             s.RowsWritten += _buffer.Count;
-            s.FilesWritten += _buffer.Select(b => b.Schema.Version).Distinct().Count();
+            s.FilesWritten += files;
             s.LastFlush = last.WrittenAt;
             s.LastCommitTime = last.MaxCommitTime;
             await _state.WriteStateAsync();
