@@ -67,3 +67,9 @@ internal static partial class SnapshotLog
     [LoggerMessage(1305, LogLevel.Information, "Source {SourceId}: snapshot complete, {Rows} rows in {Seconds:F1} s; streaming from {Lsn}")]
     public static partial void Completed(ILogger logger, string sourceId, long rows, double seconds, string lsn);
 }
+
+internal static partial class ClusterLog
+{
+    [LoggerMessage(1401, LogLevel.Information, "Cluster schema: {Scripts} scripts applied to database {Database}")]
+    public static partial void SchemaApplied(ILogger logger, int scripts, string database);
+}

@@ -15,7 +15,7 @@ public sealed class PipelineOptions
     public const int DEFAULT_MAX_PENDING_CHANGES = 200_000;
     /// <summary>Default time without checkpoint progress after which a source replays from its checkpoint.</summary>
     public static readonly TimeSpan DEFAULT_RESYNC_AFTER = TimeSpan.FromSeconds(30);
-    /// <summary>Default interval at which each silo makes sure registered sources are capturing.</summary>
+    /// <summary>Default period of the supervision reminder.</summary>
     public static readonly TimeSpan DEFAULT_SUPERVISION_INTERVAL = TimeSpan.FromSeconds(10);
 
     /// <summary>Default pages (8 KiB each) per initial-snapshot chunk.</summary>
@@ -47,7 +47,7 @@ public sealed class PipelineOptions
     public int MaxPendingChanges { get; set; } = DEFAULT_MAX_PENDING_CHANGES;
     /// <summary>Time without checkpoint progress, while changes are pending, after which a source replays from its checkpoint.</summary>
     public TimeSpan ResyncAfter { get; set; } = DEFAULT_RESYNC_AFTER;
-    /// <summary>Interval at which each silo makes sure registered sources are capturing (reactivation after a crash).</summary>
+    /// <summary>Period of the registry's supervision reminder, which makes sure every registered source is capturing (reactivation after a crash).</summary>
     public TimeSpan SupervisionInterval { get; set; } = DEFAULT_SUPERVISION_INTERVAL;
 }
 

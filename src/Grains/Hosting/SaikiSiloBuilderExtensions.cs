@@ -3,7 +3,9 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using Orleans.Hosting;
 using Orleans.Runtime.Hosting;
+using Orleans.Configuration;
 using Orleans.Serialization;
+using Orleans.Storage;
 using Saiki.Orleans.EventBus;
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Sources;
@@ -39,12 +41,50 @@ public static class SaikiSiloBuilderExtensions
             LakeKind.S3 => ActivatorUtilities.CreateInstance<S3LakeStore>(sp),
             _ => ActivatorUtilities.CreateInstance<LocalLakeStore>(sp),
         });
-        services.AddGrainStorage(SaikiNames.Storage, (sp, _) =>
-            new FileGrainStorage(sp.GetRequiredService<IOptions<StateOptions>>().Value.Directory, sp.GetRequiredService<Serializer>()));
+        services.AddOptions<ClusterStateOptions>().Bind(configuration.GetSection(ClusterStateOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ClusterStateOptions>, ClusterStateOptionsValidator>();
+        var cluster = configuration.GetSection(ClusterStateOptions.Section).Get<ClusterStateOptions>() ?? new ClusterStateOptions();
+        if (cluster.Kind == ClusterStateKind.AdoNet)
+        {
+            services.AddClusterSchemaApplier();
+            silo.AddAdoNetGrainStorage(SaikiNames.Storage, o =>
+            {
+                o.Invariant = ClusterStateOptions.Invariant;
+                o.ConnectionString = cluster.ConnectionString;
+            });
+            // Grain state is written with the Orleans serializer, as in the embedded file storage.
+            services.AddOptions<AdoNetGrainStorageOptions>(SaikiNames.Storage)
+                .Configure<Serializer>((o, serializer) => o.GrainStorageSerializer = new OrleansGrainStorageSerializer(serializer));
+            silo.UseAdoNetReminderService(o =>
+            {
+                o.Invariant = ClusterStateOptions.Invariant;
+                o.ConnectionString = cluster.ConnectionString;
+            });
+        }
+        else
+        {
+            services.AddGrainStorage(SaikiNames.Storage, (sp, _) =>
+                new FileGrainStorage(sp.GetRequiredService<IOptions<StateOptions>>().Value.Directory, sp.GetRequiredService<Serializer>()));
+            silo.UseInMemoryReminderService();
+        }
 
         silo.AddMemoryGrainStorage("PubSubStore");
         silo.AddMemoryStreams(SaikiNames.StreamProvider);
+        if (cluster.Rebalance)
+        {
+#pragma warning disable ORLEANSEXP002 // Activation rebalancing is marked experimental in Orleans 10.
+            silo.AddActivationRebalancer();
+#pragma warning restore ORLEANSEXP002
+            services.Configure<ActivationRebalancerOptions>(o =>
+            {
+                o.RebalancerDueTime = cluster.RebalanceDueTime;
+                o.SessionCyclePeriod = cluster.RebalanceCyclePeriod;
+            });
+        }
         services.AddHostedService<SourceSupervisor>();
+        // Supervision runs on a reminder as often as configured (tests use seconds; Orleans' floor is a minute).
+        services.AddOptions<ReminderOptions>().Configure<IOptions<PipelineOptions>>((o, pipeline) =>
+            o.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(o.MinimumReminderPeriod.Ticks, pipeline.Value.SupervisionInterval.Ticks)));
         return silo;
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Orleans;
+using Orleans.Placement;
 using Orleans.Runtime;
 using Orleans.Serialization;
 using Orleans.Streams;
@@ -24,6 +25,8 @@ namespace Saiki.Orleans.Materialization;
 /// the manifest entry is written). Not reentrant: a flush holds back the next batch, which is the back-pressure.
 /// </summary>
 [ImplicitStreamSubscription(PartitionAddress.StreamNamespace)]
+// New partitions go to the least loaded silo; existing ones move there through the rebalancer.
+[ActivationCountBasedPlacement]
 public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscriptionObserver, IAsyncObserver<ChangeBatch>
 {
     private readonly IPersistentState<PartitionGrainState> _state;

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans;
+using Orleans.Placement;
 using Orleans.Concurrency;
 using Orleans.Runtime;
 using Orleans.Serialization;
@@ -24,6 +25,8 @@ namespace Saiki.Orleans.Sources;
 /// Reentrant because the capture loop is a long-running turn: acknowledgements, status queries and resync requests
 /// must interleave with it. All state is touched only on the activation's scheduler, so no locks are needed.
 /// </summary>
+// Capture keeps its replication connection: the rebalancer leaves it alone; it moves only when its silo leaves.
+[Immovable(ImmovableKind.Rebalancer)]
 [Reentrant]
 public sealed class SourceGrain : Grain, ISourceGrain
 {

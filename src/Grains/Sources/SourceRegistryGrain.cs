@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
 using Saiki.Orleans.Capture.Postgres;
@@ -5,10 +6,38 @@ using Saiki.Orleans.Hosting;
 
 namespace Saiki.Orleans.Sources;
 
-/// <summary>Keeps the list of registered sources and fans queries and supervision out to them.</summary>
+/// <summary>
+/// Keeps the list of registered sources and fans queries and supervision out to them. Supervision runs on a
+/// reminder, kept in the cluster's reminder table (PostgreSQL in a cluster): every period the registry makes sure
+/// each source is capturing, so a source whose silo died is reactivated on a live one, and a whole cluster that
+/// restarts resumes capture without anyone calling in.
+/// </summary>
 public sealed class SourceRegistryGrain(
-    [PersistentState("registry", SaikiNames.Storage)] IPersistentState<SourceRegistryState> state) : Grain, ISourceRegistryGrain
+    [PersistentState("registry", SaikiNames.Storage)] IPersistentState<SourceRegistryState> state,
+    IOptions<PipelineOptions> options) : Grain, ISourceRegistryGrain, IRemindable
 {
+    /// <summary>Name of the supervision reminder.</summary>
+    public const string SUPERVISION_REMINDER = "supervise";
+
+    /// <inheritdoc />
+    public override async Task OnActivateAsync(CancellationToken cancellationToken)
+    {
+        if (state.State.SourceIds.Count > 0)
+        {
+            await ArmSupervisionAsync();
+        }
+    }
+
+    /// <inheritdoc />
+    public Task ReceiveReminder(string reminderName, TickStatus status) =>
+        reminderName == SUPERVISION_REMINDER ? EnsureRunningAsync() : Task.CompletedTask;
+
+    private Task ArmSupervisionAsync()
+    {
+        var period = options.Value.SupervisionInterval;
+        return this.RegisterOrUpdateReminder(SUPERVISION_REMINDER, period, period);
+    }
+
     /// <inheritdoc />
     public async Task<SourceInfo> RegisterPostgresAsync(PostgresSourceSpec spec)
     {
@@ -20,6 +49,7 @@ public sealed class SourceRegistryGrain(
         var info = await GrainFactory.GetGrain<ISourceGrain>(shaped.Id).RegisterAsync(shaped);
         state.State.SourceIds.Add(shaped.Id);
         await state.WriteStateAsync();
+        await ArmSupervisionAsync();
         return info;
     }
 

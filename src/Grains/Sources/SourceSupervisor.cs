@@ -1,29 +1,30 @@
 using Microsoft.Extensions.Hosting;
-using Microsoft.Extensions.Options;
 using Orleans;
-using Saiki.Orleans.Hosting;
 
 namespace Saiki.Orleans.Sources;
 
 /// <summary>
-/// Runs on every silo and periodically asks the registry to make sure every source is capturing. A source whose
-/// silo died is reactivated elsewhere by the next round, wherever the registry itself lives; the work is
-/// idempotent, so several silos doing it at once is harmless.
+/// Wakes the source registry when a silo starts. The registry arms its supervision reminder on activation; with
+/// durable reminders that is already done, but the embedded single-silo setup keeps reminders in memory, so a
+/// restarted silo needs this first call to resume capture.
 /// </summary>
-internal sealed class SourceSupervisor(IGrainFactory grains, IOptions<PipelineOptions> options) : BackgroundService
+internal sealed class SourceSupervisor(IGrainFactory grains) : BackgroundService
 {
+    private static readonly TimeSpan Retry = TimeSpan.FromSeconds(1);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(options.Value.SupervisionInterval);
-        while (await timer.WaitForNextTickAsync(stoppingToken))
+        while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
                 await grains.GetGrain<ISourceRegistryGrain>(0).EnsureRunningAsync();
+                return;
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
-                // The silo may not be serving yet, or the cluster is changing; the next round retries.
+                // The silo may not be serving yet; try again shortly.
+                await Task.Delay(Retry, stoppingToken);
             }
         }
     }

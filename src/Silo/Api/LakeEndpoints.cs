@@ -10,7 +10,7 @@ public static class LakeEndpoints
     /// <summary>Maps <c>/api/lake</c>.</summary>
     public static IEndpointRouteBuilder MapLakeEndpoints(this IEndpointRouteBuilder app)
     {
-        var lake = app.MapGroup("/api/lake").WithTags("Lake");
+        var lake = app.MapGroup("/api/lake").WithTags("Lake").RequireAuthorization(ApiAccess.Read);
 
         lake.MapGet("/{source}/{table}/files", async (string source, string table, ILakeStore store, LakeLayout layout, CancellationToken ct) =>
             {

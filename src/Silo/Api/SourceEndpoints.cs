@@ -9,7 +9,7 @@ public static class SourceEndpoints
     /// <summary>Maps <c>/api/sources</c>.</summary>
     public static IEndpointRouteBuilder MapSourceEndpoints(this IEndpointRouteBuilder app)
     {
-        var sources = app.MapGroup("/api/sources").WithTags("Sources");
+        var sources = app.MapGroup("/api/sources").WithTags("Sources").RequireAuthorization(ApiAccess.Read);
 
         sources.MapPost("/postgres", async (PostgresSourceSpec spec, SaikiClient client) =>
             {
@@ -29,7 +29,8 @@ public static class SourceEndpoints
             .WithSummary("Register a PostgreSQL source")
             .WithDescription("Validates the database (reachable, wal_level=logical, REPLICATION permission, every table present with a primary key or REPLICA IDENTITY FULL), creates the publication and replication slot, and starts capture. A refused registration answers 400 naming each problem and creates nothing.")
             .Produces<SourceInfo>(StatusCodes.Status201Created)
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .RequireAuthorization(ApiAccess.Write);
 
         sources.MapPost("/{id}/tables", async (string id, AddTablesRequest request, SaikiClient client) =>
             {
@@ -46,7 +47,8 @@ public static class SourceEndpoints
             .WithSummary("Add tables to a running source")
             .WithDescription("The tables join the publication; their existing rows are read by an incremental snapshot (DBLog watermarks) while the stream keeps flowing. Progress appears in the source's snapshot list.")
             .Produces<SourceInfo>()
-            .ProducesValidationProblem();
+            .ProducesValidationProblem()
+            .RequireAuthorization(ApiAccess.Write);
 
         sources.MapGet("/", (SaikiClient client) => client.ListSourcesAsync())
             .WithName("ListSources")
@@ -64,7 +66,8 @@ public static class SourceEndpoints
             .WithName("RemoveSource")
             .WithSummary("Stop capture and drop the replication slot and publication; lake files stay")
             .Produces(StatusCodes.Status204NoContent)
-            .Produces(StatusCodes.Status404NotFound);
+            .Produces(StatusCodes.Status404NotFound)
+            .RequireAuthorization(ApiAccess.Write);
         return app;
     }
 }

@@ -1,4 +1,10 @@
+using System.Net;
+using System.Net.Sockets;
 using System.Text.Json.Serialization;
+using Orleans.Configuration;
+using Orleans.Dashboard;
+using OpenTelemetry.Metrics;
+using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.Lake;
 using Microsoft.Extensions.Options;
 using Saiki.Orleans.Client;
@@ -10,6 +16,11 @@ namespace Saiki.Orleans.Silo.Hosting;
 /// <summary>Builds the silo process: Orleans, the pipeline, the REST API with OpenAPI, and the dashboard page.</summary>
 public static class SaikiHost
 {
+    /// <summary>Prometheus scrape path.</summary>
+    public const string MetricsPath = "/metrics";
+    /// <summary>Where the Orleans dashboard is mounted (operators only).</summary>
+    public const string DashboardPath = "/orleans";
+
     /// <summary>Builds the application; <paramref name="configure"/> can add configuration (tests, the demo).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
@@ -25,9 +36,40 @@ public static class SaikiHost
         {
             throw new OptionsValidationException(SiloOptions.Section, typeof(SiloOptions), check.Failures);
         }
-        builder.UseOrleans(orleans => orleans
-            .UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, null, silo.ServiceId, silo.ClusterId)
-            .AddSaikiPipeline(builder.Configuration));
+        var cluster = builder.Configuration.GetSection(ClusterStateOptions.Section).Get<ClusterStateOptions>() ?? new ClusterStateOptions();
+        builder.UseOrleans(orleans =>
+        {
+            if (cluster.Kind == ClusterStateKind.AdoNet)
+            {
+                orleans.UseAdoNetClustering(o =>
+                {
+                    o.Invariant = ClusterStateOptions.Invariant;
+                    o.ConnectionString = cluster.ConnectionString;
+                });
+                orleans.ConfigureEndpoints(AdvertisedAddress(silo), silo.SiloPort, silo.GatewayPort, listenOnAnyHostAddress: true);
+                orleans.Configure<ClusterOptions>(o =>
+                {
+                    o.ClusterId = silo.ClusterId;
+                    o.ServiceId = silo.ServiceId;
+                });
+            }
+            else
+            {
+                orleans.UseLocalhostClustering(silo.SiloPort, silo.GatewayPort, null, silo.ServiceId, silo.ClusterId);
+            }
+            if (silo.Name is { Length: > 0 } name)
+            {
+                orleans.Configure<global::Orleans.Configuration.SiloOptions>(o => o.SiloName = name);
+            }
+            orleans.AddSaikiPipeline(builder.Configuration);
+            orleans.AddDashboard();
+        });
+        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(silo.ShutdownTimeoutSeconds));
+        builder.Services.AddSiloHealth();
+        builder.Services.AddApiAccess(builder.Configuration);
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(SaikiMetrics.MeterName, "Microsoft.Orleans")
+            .AddPrometheusExporter());
         builder.Services.AddSingleton<SaikiClient>();
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails();
@@ -38,11 +80,28 @@ public static class SaikiHost
         });
 
         var app = builder.Build();
+        if (app.Services.GetRequiredService<IOptions<ApiOptions>>().Value.Open)
+        {
+            SiloLog.ApiOpen(app.Logger);
+        }
         app.MapOpenApi();
         app.UseDefaultFiles();
         app.UseStaticFiles();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapSiloHealth();
+        app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAuthorization(ApiAccess.Read);
+        app.MapOrleansDashboard(DashboardPath).RequireAuthorization(ApiAccess.Operator);
         app.MapSourceEndpoints();
         app.MapLakeEndpoints();
         return app;
     }
+
+    /// <summary>The configured address (the pod IP on Kubernetes), else this machine's first IPv4 address that is
+    /// not loopback, else loopback.</summary>
+    private static IPAddress AdvertisedAddress(SiloOptions silo) =>
+        silo.AdvertisedAddress is { Length: > 0 } configured
+            ? IPAddress.Parse(configured)
+            : Dns.GetHostAddresses(Dns.GetHostName()).FirstOrDefault(a => a.AddressFamily == AddressFamily.InterNetwork && !IPAddress.IsLoopback(a))
+              ?? IPAddress.Loopback;
 }

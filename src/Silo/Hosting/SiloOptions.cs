@@ -20,6 +20,17 @@ public sealed class SiloOptions
     public string ClusterId { get; set; } = "saiki-dev";
     /// <summary>Service id (stable across deployments; keys persisted state).</summary>
     public string ServiceId { get; set; } = "saiki";
+    /// <summary>Address other silos reach this one at (on Kubernetes the pod IP). Unset: localhost in the
+    /// embedded setup, the first non-loopback address in a cluster.</summary>
+    public string? AdvertisedAddress { get; set; }
+    /// <summary>Silo name in membership and logs (on Kubernetes the pod name). Unset: machine name and port.</summary>
+    public string? Name { get; set; }
+    /// <summary>Seconds the host waits on shutdown for grains to hand over (capture checkpoints, last flushes).
+    /// A pod's termination grace period must be longer.</summary>
+    public int ShutdownTimeoutSeconds { get; set; } = DEFAULT_SHUTDOWN_TIMEOUT_SECONDS;
+
+    /// <summary>Default shutdown timeout.</summary>
+    public const int DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 30;
 }
 
 internal sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
@@ -46,6 +57,14 @@ internal sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         if (string.IsNullOrWhiteSpace(o.ServiceId))
         {
             errors.Add($"{SiloOptions.Section}:ServiceId is required");
+        }
+        if (o.AdvertisedAddress is { Length: > 0 } address && !System.Net.IPAddress.TryParse(address, out _))
+        {
+            errors.Add($"{SiloOptions.Section}:AdvertisedAddress '{address}' is not an IP address");
+        }
+        if (o.ShutdownTimeoutSeconds is < 1 or > 3600)
+        {
+            errors.Add($"{SiloOptions.Section}:ShutdownTimeoutSeconds is {o.ShutdownTimeoutSeconds}; it must be between 1 and 3600");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

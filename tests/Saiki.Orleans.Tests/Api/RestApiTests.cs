@@ -1,9 +1,6 @@
 using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text.Json;
-using Microsoft.AspNetCore.Builder;
-using Saiki.Orleans.Silo.Hosting;
 using Saiki.Orleans.Tests.Infrastructure;
 
 namespace Saiki.Orleans.Tests.Api;
@@ -11,33 +8,20 @@ namespace Saiki.Orleans.Tests.Api;
 /// <summary>The silo process as shipped (embedded default: local lake, file state), driven over HTTP.</summary>
 public sealed class RestApiTests : IAsyncLifetime
 {
-    private readonly string _work = Path.Combine(Path.GetTempPath(), "saiki-api-" + Guid.NewGuid().ToString("N"));
-    private WebApplication _app = null!;
+    private TestSilo _silo = null!;
     private HttpClient _http = null!;
+    private string _work = null!;
 
     public async Task InitializeAsync()
     {
-        _app = SaikiHost.Build([
-            "--urls=http://127.0.0.1:0",
-            $"--Saiki:Silo:SiloPort={FreePort()}", $"--Saiki:Silo:GatewayPort={FreePort()}", "--Saiki:Silo:ClusterId=api-test",
-            $"--Saiki:Lake:Directory={_work}/lake", $"--Saiki:State:Directory={_work}/state", "--Saiki:Pipeline:FlushInterval=00:00:00.200",
+        _silo = await TestSilo.StartAsync(null,
             // Any slot retains more than one byte: every running source must raise the WAL alert.
-            "--Saiki:Pipeline:MaxRetainedWalBytes=1", "--Saiki:Pipeline:HeartbeatInterval=00:00:00.300",
-        ]);
-        await _app.StartAsync();
-        _http = new HttpClient { BaseAddress = new Uri(_app.Urls.First()) };
+            "--Saiki:Pipeline:MaxRetainedWalBytes=1", "--Saiki:Pipeline:HeartbeatInterval=00:00:00.300");
+        _http = _silo.Http;
+        _work = _silo.Work;
     }
 
-    public async Task DisposeAsync()
-    {
-        _http.Dispose();
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-        if (Directory.Exists(_work))
-        {
-            Directory.Delete(_work, recursive: true);
-        }
-    }
+    public Task DisposeAsync() => _silo.DisposeAsync().AsTask();
 
     [Fact]
     public async Task SourceLifecycle_OverRest_FromRefusalToFilesToRemoval()
@@ -111,12 +95,5 @@ public sealed class RestApiTests : IAsyncLifetime
         Assert.True(paths.TryGetProperty("/api/lake/{source}/{table}/files", out _));
         var page = await _http.GetStringAsync("/");
         Assert.Contains("/api/sources", page);
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -10,17 +10,19 @@ namespace Saiki.Orleans.Tests.Infrastructure;
 
 /// <summary>
 /// An in-process cluster of silos running the real pipeline against the test PostgreSQL and an S3 bucket of its
-/// own on s3rver. Timings are shortened so recovery paths run within seconds.
+/// own on s3rver, with grain state and reminders in a PostgreSQL database of its own (as in production; membership
+/// is the test host's). Timings are shortened so recovery paths run within seconds.
 /// </summary>
 public class PipelineCluster : IAsyncLifetime
 {
-    private readonly string _stateDirectory = Path.Combine(Path.GetTempPath(), "saiki-test-state-" + Guid.NewGuid().ToString("N"));
 
     public InProcessTestCluster Cluster { get; private set; } = null!;
     public SaikiClient Client { get; private set; } = null!;
     public S3LakeStore Lake { get; private set; } = null!;
     public LakeLayout Layout { get; } = new("");
     public string Bucket { get; } = "test-" + Guid.NewGuid().ToString("N")[..12];
+    /// <summary>The cluster's own state database.</summary>
+    public ClusterDatabase State { get; private set; } = null!;
 
     public const string HashKey = "test-hash-key-0123456789";
 
@@ -34,6 +36,7 @@ public class PipelineCluster : IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
+        State = await ClusterDatabase.CreateAsync();
         var s3 = new S3LakeOptions
         {
             Bucket = Bucket, ServiceUrl = TestEnvironment.S3Url, AccessKey = TestEnvironment.S3AccessKey,
@@ -47,7 +50,8 @@ public class PipelineCluster : IAsyncLifetime
             ["Saiki:Lake:S3:AccessKey"] = s3.AccessKey,
             ["Saiki:Lake:S3:SecretKey"] = s3.SecretKey,
             ["Saiki:Lake:S3:CreateBucket"] = "true",
-            ["Saiki:State:Directory"] = _stateDirectory,
+            ["Saiki:Cluster:Kind"] = "AdoNet",
+            ["Saiki:Cluster:ConnectionString"] = State.ConnectionString,
             ["Saiki:Pipeline:FlushInterval"] = "00:00:00.300",
             ["Saiki:Pipeline:ResyncAfter"] = "00:00:06",
             ["Saiki:Pipeline:SupervisionInterval"] = "00:00:01",
@@ -103,13 +107,7 @@ public class PipelineCluster : IAsyncLifetime
     {
         await Cluster.DisposeAsync();
         Lake.Dispose();
-        try
-        {
-            Directory.Delete(_stateDirectory, recursive: true);
-        }
-        catch (DirectoryNotFoundException)
-        {
-        }
+        await State.DisposeAsync();
     }
 }
 

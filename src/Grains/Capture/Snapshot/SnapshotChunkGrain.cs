@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Orleans;
+using Orleans.Placement;
 using Saiki.Orleans.Capture.Postgres;
 using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
@@ -16,11 +17,13 @@ namespace Saiki.Orleans.Capture.Snapshot;
 /// <summary>
 /// Reads one CTID range with <c>COPY … TO STDOUT</c> inside a transaction that imports the slot's exported
 /// snapshot, and writes the rows as one lake file. Chunks are independent grains, so the placement spreads them
-/// over the silos. When the export has ended (the source restarted mid-snapshot) the chunk reads a fresh
+/// over the silos: each goes to the silo with the fewest activations, so silos that just joined take most of
+/// them. When the export has ended (the source restarted mid-snapshot) the chunk reads a fresh
 /// snapshot instead: its rows may then be newer than the consistent point, which the stream that follows from
 /// the consistent point corrects, because every change after it is applied on top of the snapshot rows. The same
 /// holds when the table was rewritten after the consistent point: an old snapshot would see it empty.
 /// </summary>
+[ActivationCountBasedPlacement]
 public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, IOptions<PrivacyOptions> privacy, ILogger<SnapshotChunkGrain> logger)
     : Grain, ISnapshotChunkGrain
 {

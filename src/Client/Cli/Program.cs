@@ -1,0 +1,3 @@
+using Saiki.Orleans.Cli;
+
+return await SaikiCli.RunAsync(args, Console.Out, Console.Error, !Console.IsOutputRedirected);

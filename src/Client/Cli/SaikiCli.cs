@@ -1,0 +1,237 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using Saiki.Orleans.Client;
+using Saiki.Orleans.Sources;
+
+namespace Saiki.Orleans.Cli;
+
+/// <summary>
+/// <c>saiki</c>: the service teams' command line. Talks to a silo's REST API (<c>--url</c> or <c>SAIKI_URL</c>,
+/// token from <c>--token</c> or <c>SAIKI_TOKEN</c>).
+/// </summary>
+public static class SaikiCli
+{
+    /// <summary>Default API address (the embedded silo).</summary>
+    public const string DEFAULT_URL = "http://localhost:5080";
+
+    private static readonly Option<Uri> Url = new("--url")
+    {
+        Description = "Silo REST API address [env SAIKI_URL]",
+        Recursive = true,
+        DefaultValueFactory = r => ParseUrl(r, Environment.GetEnvironmentVariable("SAIKI_URL") is { Length: > 0 } u ? u : DEFAULT_URL),
+        CustomParser = r => ParseUrl(r, r.Tokens.Single().Value),
+    };
+
+    private static Uri ParseUrl(System.CommandLine.Parsing.ArgumentResult result, string text)
+    {
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            return uri;
+        }
+        result.AddError($"--url '{text}' is not an http(s) address");
+        return new Uri(DEFAULT_URL);
+    }
+
+    private static readonly Option<string?> Token = new("--token")
+    {
+        Description = "API token for writes (and reads where required) [env SAIKI_TOKEN]",
+        Recursive = true,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable("SAIKI_TOKEN"),
+    };
+
+    /// <summary>Parses and runs one command; returns the exit code (0 ok, 1 refused, failed or bad usage).</summary>
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, bool interactive = false)
+    {
+        var root = new RootCommand("saiki — register and watch Saiki sources (change data capture into the lake and Kafka)");
+        root.Options.Add(Url);
+        root.Options.Add(Token);
+        root.Subcommands.Add(SourcesCommand(output, interactive));
+        var parsed = root.Parse(args);
+        try
+        {
+            return await parsed.InvokeAsync(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+        }
+        catch (SaikiApiException e)
+        {
+            await error.WriteLineAsync("error: " + e.Message);
+            foreach (var problem in e.Problems)
+            {
+                await error.WriteLineAsync("  - " + problem);
+            }
+            return 1;
+        }
+        catch (HttpRequestException e)
+        {
+            await error.WriteLineAsync($"error: cannot reach the silo at {parsed.GetValue(Url)}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static SaikiRestClient Connect(ParseResult parsed) => new(parsed.GetValue(Url)!, parsed.GetValue(Token));
+
+    private static Command SourcesCommand(TextWriter output, bool interactive)
+    {
+        var sources = new Command("sources", "Register, list, watch and remove sources");
+
+        var list = new Command("list", "List sources with state, lag and progress");
+        list.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var all = await client.ListSourcesAsync(ct);
+            await output.WriteLineAsync($"{"ID",-20} {"STATE",-12} {"TABLES",6} {"CAPTURED",12} {"DURABLE",12} {"LAG",10} {"LAG S",7}");
+            foreach (var s in all)
+            {
+                await output.WriteLineAsync($"{s.Id,-20} {s.State,-12} {s.Tables.Count,6} {s.ChangesCaptured,12:N0} {s.ChangesDurable,12:N0} {Bytes(s.LagBytes),10} {s.LagSeconds,7:F1}");
+            }
+            return 0;
+        });
+
+        var idArgument = new Argument<string>("id") { Description = "Source id" };
+        var show = new Command("status", "Show one source: state, positions, lag, retained WAL, snapshot progress, alerts") { idArgument };
+        show.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var id = parsed.GetValue(idArgument)!;
+            if (await client.GetSourceAsync(id, ct) is not { } s)
+            {
+                await parsed.InvocationConfiguration.Error.WriteLineAsync($"error: no source '{id}'");
+                return 1;
+            }
+            await WriteStatusAsync(output, s);
+            return 0;
+        });
+
+        var specFile = new Option<FileInfo?>("--file", "-f") { Description = "Registration as JSON (fields as in POST /api/sources/postgres)" };
+        var idOption = new Option<string?>("--id") { Description = "Source id (letters, digits, _ and -)" };
+        var connection = new Option<string?>("--connection") { Description = "PostgreSQL connection string (needs REPLICATION)" };
+        var tables = new Option<string[]>("--table", "-t") { Description = "Table to capture as schema.table (repeat)", AllowMultipleArgumentsPerToken = true };
+        var partitions = new Option<int>("--partitions") { Description = "Stream partitions per table", DefaultValueFactory = _ => 4 };
+        var snapshot = new Option<SnapshotMode>("--snapshot") { Description = "Initial: snapshot existing rows first; Never: stream only", DefaultValueFactory = _ => SnapshotMode.Initial };
+        var register = new Command("register", "Register a PostgreSQL source (validated; nothing is created when refused)")
+        {
+            specFile, idOption, connection, tables, partitions, snapshot,
+        };
+        register.Validators.Add(r =>
+        {
+            if (r.GetValue(specFile) is null && (r.GetValue(idOption) is null || r.GetValue(connection) is null || (r.GetValue(tables)?.Length ?? 0) == 0))
+            {
+                r.AddError("give --file, or --id, --connection and at least one --table");
+            }
+        });
+        register.SetAction(async (parsed, ct) =>
+        {
+            var spec = parsed.GetValue(specFile) is { } file
+                ? JsonSerializer.Deserialize<PostgresSourceSpec>(await File.ReadAllTextAsync(file.FullName, ct), SaikiRestClient.Json)
+                  ?? throw new SaikiApiException(0, $"{file.Name} holds no registration", [])
+                : new PostgresSourceSpec(parsed.GetValue(idOption)!, parsed.GetValue(connection)!, parsed.GetValue(tables)!,
+                    parsed.GetValue(partitions), parsed.GetValue(snapshot));
+            using var client = Connect(parsed);
+            var info = await client.RegisterPostgresSourceAsync(spec, ct);
+            await output.WriteLineAsync($"registered {info.Id}: {info.Tables.Count} tables, slot {info.Slot}, state {info.State}");
+            return 0;
+        });
+
+        var addTables = new Command("add-tables", "Add tables to a running source (snapshotted while the stream flows)") { idArgument, tables };
+        addTables.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var info = await client.AddTablesAsync(parsed.GetValue(idArgument)!, parsed.GetValue(tables) ?? [], ct);
+            await output.WriteLineAsync($"{info.Id}: now {info.Tables.Count} tables");
+            return 0;
+        });
+
+        var remove = new Command("remove", "Stop capture, drop slot and publication (lake files stay)") { idArgument };
+        remove.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var id = parsed.GetValue(idArgument)!;
+            if (!await client.RemoveSourceAsync(id, ct))
+            {
+                await parsed.InvocationConfiguration.Error.WriteLineAsync($"error: no source '{id}'");
+                return 1;
+            }
+            await output.WriteLineAsync($"removed {id}");
+            return 0;
+        });
+
+        var interval = new Option<TimeSpan>("--interval") { Description = "Poll interval", DefaultValueFactory = _ => TimeSpan.FromSeconds(1) };
+        var timeout = new Option<TimeSpan?>("--timeout") { Description = "Give up after this long (exit 1)" };
+        var follow = new Command("follow", "Follow a source's snapshot with a progress bar until every table is snapshotted") { idArgument, interval, timeout };
+        follow.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var id = parsed.GetValue(idArgument)!;
+            var bar = new ProgressBar(output, interactive);
+            var deadline = parsed.GetValue(timeout) is { } t ? DateTimeOffset.UtcNow + t : DateTimeOffset.MaxValue;
+            while (true)
+            {
+                if (await client.GetSourceAsync(id, ct) is not { } s)
+                {
+                    bar.Done();
+                    await parsed.InvocationConfiguration.Error.WriteLineAsync($"error: no source '{id}'");
+                    return 1;
+                }
+                var done = s.Snapshot.Sum(x => x.ChunksDone);
+                var total = s.Snapshot.Sum(x => x.ChunksTotal);
+                var rate = s.Snapshot.Where(x => !x.Completed).Sum(x => x.RowsPerSecond);
+                var pending = s.State == SourceState.Snapshotting || total == 0 && s.State == SourceState.Starting;
+                bar.Show(total == 0 ? (pending ? 0 : 1) : (double)done / total,
+                    $"{done}/{total} chunks, {s.Snapshot.Sum(x => x.Rows):N0} rows, {rate:N0} rows/s, {s.State}");
+                if (s.State == SourceState.Failed)
+                {
+                    bar.Done();
+                    await parsed.InvocationConfiguration.Error.WriteLineAsync($"error: source failed: {s.Error}");
+                    return 1;
+                }
+                if (!pending && done == total)
+                {
+                    bar.Done();
+                    await output.WriteLineAsync($"snapshot complete: {s.Snapshot.Sum(x => x.Rows):N0} rows; streaming, lag {Bytes(s.LagBytes)} / {s.LagSeconds:F1} s");
+                    return 0;
+                }
+                if (DateTimeOffset.UtcNow >= deadline)
+                {
+                    bar.Done();
+                    await parsed.InvocationConfiguration.Error.WriteLineAsync("error: timed out before the snapshot completed");
+                    return 1;
+                }
+                await Task.Delay(parsed.GetValue(interval), ct);
+            }
+        });
+
+        foreach (var command in new[] { list, show, register, addTables, remove, follow })
+        {
+            sources.Subcommands.Add(command);
+        }
+        return sources;
+    }
+
+    private static async Task WriteStatusAsync(TextWriter output, SourceInfo s)
+    {
+        await output.WriteLineAsync($"source      {s.Id} ({s.Kind})");
+        await output.WriteLineAsync($"state       {s.State}{(s.Error is null ? "" : " — " + s.Error)}");
+        await output.WriteLineAsync($"tables      {string.Join(", ", s.Tables)} ({s.Partitions} partitions each)");
+        await output.WriteLineAsync($"slot        {s.Slot} (publication {s.Publication}), confirmed {s.ConfirmedLsn}");
+        await output.WriteLineAsync($"changes     {s.ChangesCaptured:N0} captured, {s.ChangesDurable:N0} durable, {s.FilesWritten:N0} files");
+        await output.WriteLineAsync($"lag         {Bytes(s.LagBytes)}, {s.LagSeconds:F1} s; retained WAL {Bytes(s.RetainedWalBytes)}");
+        await output.WriteLineAsync($"complete to {s.CompleteUpTo?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
+        foreach (var t in s.Snapshot)
+        {
+            await output.WriteLineAsync($"snapshot    {t.Table}: {t.ChunksDone}/{t.ChunksTotal} chunks, {t.Rows:N0} rows{(t.Completed ? "" : $", {t.RowsPerSecond:N0} rows/s")}");
+        }
+        foreach (var alert in s.Alerts)
+        {
+            await output.WriteLineAsync($"ALERT       {alert}");
+        }
+    }
+
+    private static string Bytes(long? bytes) => bytes switch
+    {
+        null => "-",
+        < 1024 => $"{bytes} B",
+        < 1 << 20 => $"{bytes / 1024.0:F1} KiB",
+        < 1 << 30 => $"{bytes / 1048576.0:F1} MiB",
+        _ => $"{bytes / 1073741824.0:F1} GiB",
+    };
+}

@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Saiki.Orleans.Sources;
+
+namespace Saiki.Orleans.Client;
+
+/// <summary>
+/// The REST API of a Saiki silo, for programs outside the cluster (the <c>saiki</c> CLI, service teams' tooling).
+/// Same operations as <see cref="SaikiClient"/>; refusals surface as <see cref="SaikiApiException"/> naming each problem.
+/// </summary>
+public sealed class SaikiRestClient : IDisposable
+{
+    /// <summary>JSON as the API writes it: camelCase, enums as names.</summary>
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    private readonly HttpClient _http;
+
+    /// <summary>Talks to the silo at <paramref name="baseAddress"/>, sending <paramref name="token"/> as bearer token when given.</summary>
+    public SaikiRestClient(Uri baseAddress, string? token = null, HttpMessageHandler? handler = null)
+    {
+        _http = handler is null ? new HttpClient() : new HttpClient(handler);
+        _http.BaseAddress = baseAddress;
+        _http.Timeout = TimeSpan.FromSeconds(30);
+        if (!string.IsNullOrEmpty(token))
+        {
+            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+    }
+
+    /// <summary>Registers a PostgreSQL source (validated by the silo; nothing is created when refused).</summary>
+    public async Task<SourceInfo> RegisterPostgresSourceAsync(PostgresSourceSpec spec, CancellationToken ct = default) =>
+        await ReadAsync<SourceInfo>(await _http.PostAsJsonAsync("api/sources/postgres", spec, Json, ct), ct);
+
+    /// <summary>Adds tables to a running source (incremental snapshot).</summary>
+    public async Task<SourceInfo> AddTablesAsync(string id, IReadOnlyList<string> tables, CancellationToken ct = default) =>
+        await ReadAsync<SourceInfo>(await _http.PostAsJsonAsync($"api/sources/{Uri.EscapeDataString(id)}/tables", new { tables }, Json, ct), ct);
+
+    /// <summary>All sources with their status.</summary>
+    public async Task<IReadOnlyList<SourceInfo>> ListSourcesAsync(CancellationToken ct = default) =>
+        await ReadAsync<List<SourceInfo>>(await _http.GetAsync("api/sources", ct), ct);
+
+    /// <summary>One source, or null when none has that id.</summary>
+    public async Task<SourceInfo?> GetSourceAsync(string id, CancellationToken ct = default)
+    {
+        var response = await _http.GetAsync($"api/sources/{Uri.EscapeDataString(id)}", ct);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync<SourceInfo>(response, ct);
+    }
+
+    /// <summary>Removes a source; false when none has that id.</summary>
+    public async Task<bool> RemoveSourceAsync(string id, CancellationToken ct = default)
+    {
+        var response = await _http.DeleteAsync($"api/sources/{Uri.EscapeDataString(id)}", ct);
+        if (response.StatusCode == HttpStatusCode.NotFound)
+        {
+            return false;
+        }
+        await EnsureSuccessAsync(response, ct);
+        return true;
+    }
+
+    private static async Task<T> ReadAsync<T>(HttpResponseMessage response, CancellationToken ct)
+    {
+        await EnsureSuccessAsync(response, ct);
+        return await response.Content.ReadFromJsonAsync<T>(Json, ct)
+            ?? throw new SaikiApiException(response.StatusCode, "the silo answered with an empty body", []);
+    }
+
+    private static async Task EnsureSuccessAsync(HttpResponseMessage response, CancellationToken ct)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return;
+        }
+        var problems = new List<string>();
+        string? detail = null;
+        if (response.Content.Headers.ContentType?.MediaType is "application/problem+json" or "application/json")
+        {
+            using var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(ct));
+            if (body.RootElement.TryGetProperty("detail", out var d) && d.ValueKind == JsonValueKind.String)
+            {
+                detail = d.GetString();
+            }
+            if (body.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Object)
+            {
+                problems.AddRange(errors.EnumerateObject().SelectMany(e => e.Value.EnumerateArray()).Select(e => e.GetString() ?? ""));
+            }
+        }
+        var message = response.StatusCode switch
+        {
+            HttpStatusCode.Unauthorized => "the silo wants a valid token (--token or SAIKI_TOKEN)",
+            HttpStatusCode.Forbidden => "the token may not do this",
+            _ => detail ?? $"the silo answered {(int)response.StatusCode} {response.ReasonPhrase}",
+        };
+        throw new SaikiApiException(response.StatusCode, message, problems);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _http.Dispose();
+}
+
+/// <summary>A request the silo refused, with each problem it named.</summary>
+public sealed class SaikiApiException(HttpStatusCode status, string message, IReadOnlyList<string> problems) : Exception(message)
+{
+    /// <summary>HTTP status of the answer.</summary>
+    public HttpStatusCode Status { get; } = status;
+    /// <summary>Each problem the silo named (validation errors).</summary>
+    public IReadOnlyList<string> Problems { get; } = problems;
+}

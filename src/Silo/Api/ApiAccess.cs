@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using System.Security.Claims;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Encodings.Web;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.Extensions.Options;
+
+namespace Saiki.Orleans.Silo.Api;
+
+/// <summary>Who may call the API. Section <c>Saiki:Api</c>.</summary>
+public sealed class ApiOptions
+{
+    /// <summary>Configuration section.</summary>
+    public const string Section = "Saiki:Api";
+
+    /// <summary>Bearer tokens that may register and remove sources (and read). None configured: writes are open,
+    /// which only suits the embedded single-machine setup; the silo warns at start-up.</summary>
+    public List<string> WriteTokens { get; set; } = [];
+    /// <summary>Bearer tokens of operators: everything writers may, plus the Orleans dashboard.</summary>
+    public List<string> OperatorTokens { get; set; } = [];
+    /// <summary>Require a token (any configured one) for reads as well.</summary>
+    public bool RequireTokenForReads { get; set; }
+
+    internal bool Open => WriteTokens.Count == 0 && OperatorTokens.Count == 0;
+}
+
+internal sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
+{
+    public const int MIN_TOKEN_LENGTH = 16;
+
+    public ValidateOptionsResult Validate(string? name, ApiOptions o)
+    {
+        var errors = new List<string>();
+        // Never echo a token: name its list and position only.
+        for (var i = 0; i < o.WriteTokens.Count; i++)
+        {
+            if ((o.WriteTokens[i]?.Length ?? 0) < MIN_TOKEN_LENGTH)
+            {
+                errors.Add($"{ApiOptions.Section}:WriteTokens:{i} is shorter than {MIN_TOKEN_LENGTH} characters");
+            }
+        }
+        for (var i = 0; i < o.OperatorTokens.Count; i++)
+        {
+            if ((o.OperatorTokens[i]?.Length ?? 0) < MIN_TOKEN_LENGTH)
+            {
+                errors.Add($"{ApiOptions.Section}:OperatorTokens:{i} is shorter than {MIN_TOKEN_LENGTH} characters");
+            }
+        }
+        if (o.RequireTokenForReads && o.Open)
+        {
+            errors.Add($"{ApiOptions.Section}:RequireTokenForReads is set but no WriteTokens or OperatorTokens are configured");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}
+
+/// <summary>
+/// Token access to the API: <c>Authorization: Bearer &lt;token&gt;</c> (or HTTP Basic with the token as password,
+/// so a browser can open the operators' dashboard). Tokens are compared by hash in constant time and never logged.
+/// </summary>
+public static class ApiAccess
+{
+    /// <summary>Authentication scheme.</summary>
+    public const string SchemeName = "SaikiToken";
+    /// <summary>Policy for reads.</summary>
+    public const string Read = "saiki.read";
+    /// <summary>Policy for writes (registering and removing).</summary>
+    public const string Write = "saiki.write";
+    /// <summary>Policy for operators (the Orleans dashboard).</summary>
+    public const string Operator = "saiki.operator";
+
+    private const string WriterRole = "writer";
+    private const string OperatorRole = "operator";
+
+    /// <summary>Adds the token scheme and the three policies.</summary>
+    public static IServiceCollection AddApiAccess(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, TokenHandler>(SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Read, p => p.RequireAssertion(c => Options(c).RequireTokenForReads ? c.User.Identity?.IsAuthenticated == true : true))
+            .AddPolicy(Write, p => p.RequireAssertion(c => Options(c).Open || c.User.IsInRole(WriterRole) || c.User.IsInRole(OperatorRole)))
+            .AddPolicy(Operator, p => p.RequireAssertion(c => Options(c).Open || c.User.IsInRole(OperatorRole)));
+        return services;
+    }
+
+    private static ApiOptions Options(AuthorizationHandlerContext context) =>
+        (context.Resource as HttpContext ?? throw new InvalidOperationException("authorization outside a request"))
+            .RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value;
+
+    private sealed class TokenHandler(
+        IOptionsMonitor<AuthenticationSchemeOptions> schemeOptions, ILoggerFactory logger, UrlEncoder encoder, IOptions<ApiOptions> api)
+        : AuthenticationHandler<AuthenticationSchemeOptions>(schemeOptions, logger, encoder)
+    {
+        protected override Task<AuthenticateResult> HandleAuthenticateAsync()
+        {
+            if (!AuthenticationHeaderValue.TryParse(Request.Headers.Authorization, out var header) || header.Parameter is null)
+            {
+                return Task.FromResult(AuthenticateResult.NoResult());
+            }
+            var token = header.Scheme.ToLowerInvariant() switch
+            {
+                "bearer" => header.Parameter,
+                "basic" => BasicPassword(header.Parameter),
+                _ => null,
+            };
+            var role = token is null ? null
+                : Matches(api.Value.OperatorTokens, token) ? OperatorRole
+                : Matches(api.Value.WriteTokens, token) ? WriterRole
+                : null;
+            if (role is null)
+            {
+                return Task.FromResult(AuthenticateResult.Fail("the token is not valid"));
+            }
+            var identity = new ClaimsIdentity([new Claim(ClaimTypes.Name, role), new Claim(ClaimTypes.Role, role)], SchemeName);
+            return Task.FromResult(AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(identity), SchemeName)));
+        }
+
+        protected override Task HandleChallengeAsync(AuthenticationProperties properties)
+        {
+            Response.StatusCode = StatusCodes.Status401Unauthorized;
+            Response.Headers.WWWAuthenticate = "Bearer, Basic realm=\"saiki\"";
+            return Task.CompletedTask;
+        }
+
+        private static string? BasicPassword(string parameter)
+        {
+            try
+            {
+                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(parameter));
+                var colon = pair.IndexOf(':', StringComparison.Ordinal);
+                return colon < 0 ? null : pair[(colon + 1)..];
+            }
+            catch (FormatException)
+            {
+                return null;
+            }
+        }
+
+        private static bool Matches(IEnumerable<string> tokens, string candidate)
+        {
+            var hash = SHA256.HashData(Encoding.UTF8.GetBytes(candidate));
+            var match = false;
+            foreach (var token in tokens)
+            {
+                match |= CryptographicOperations.FixedTimeEquals(hash, SHA256.HashData(Encoding.UTF8.GetBytes(token)));
+            }
+            return match;
+        }
+    }
+}

@@ -1,0 +1,89 @@
+using Saiki.Orleans.Cli;
+using Saiki.Orleans.Tests.Infrastructure;
+
+namespace Saiki.Orleans.Tests.Cli;
+
+/// <summary>The <c>saiki</c> command line against a running silo and real PostgreSQL.</summary>
+public sealed class CliTests : IAsyncLifetime
+{
+    private const string Token = "cli-test-token-0123456789";
+    private TestSilo _silo = null!;
+
+    public async Task InitializeAsync() => _silo = await TestSilo.StartAsync(null, $"--Saiki:Api:WriteTokens:0={Token}");
+
+    public Task DisposeAsync() => _silo.DisposeAsync().AsTask();
+
+    private Task<(int Code, string Out, string Err)> RunAsync(params string[] args) => SaikiCliRun([.. args, "--url", _silo.Url.ToString()]);
+
+    [Fact]
+    public async Task RegisterFollowListStatusRemove_AgainstARunningSilo()
+    {
+        await using var db = await TestDatabase.CreateAsync("cli");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.items (id int PRIMARY KEY, v text); INSERT INTO {s}.items SELECT g, md5(g::text) FROM generate_series(1, 20000) g");
+
+        var noToken = await RunAsync("sources", "register", "--id", s, "--connection", db.ConnectionString, "--table", $"{s}.items");
+        Assert.Equal(1, noToken.Code);
+        Assert.Contains("wants a valid token", noToken.Err);
+
+        var refused = await RunAsync("sources", "register", "--token", Token, "--id", s, "--connection", db.ConnectionString, "--table", $"{s}.items", "--table", $"{s}.missing");
+        Assert.Equal(1, refused.Code);
+        Assert.Contains($"table {s}.missing does not exist", refused.Err);
+
+        var registered = await RunAsync("sources", "register", "--token", Token, "--id", s, "--connection", db.ConnectionString, "--table", $"{s}.items", "--partitions", "2");
+        Assert.True(registered.Code == 0, registered.Err);
+        Assert.Contains($"registered {s}: 1 tables", registered.Out);
+
+        var follow = await RunAsync("sources", "follow", s, "--interval", "00:00:00.200", "--timeout", "00:02:00");
+        Assert.True(follow.Code == 0, follow.Err);
+        var lines = follow.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Matches(@"^\[#+\] 100 % \d+/\d+ chunks, 20,000 rows", lines[^2]);
+        Assert.Contains("snapshot complete: 20,000 rows; streaming", lines[^1]);
+
+        var list = await RunAsync("sources", "list");
+        Assert.Equal(0, list.Code);
+        Assert.Matches($@"(?m)^{s}\s+(Running|Snapshotting)\s+1\s", list.Out);
+
+        var status = await RunAsync("sources", "status", s);
+        Assert.Equal(0, status.Code);
+        Assert.Contains($"slot        saiki_{s}", status.Out);
+        Assert.Matches($@"snapshot    {s}\.items: (\d+)/\1 chunks, 20,000 rows", status.Out);
+
+        Assert.Equal(1, (await RunAsync("sources", "status", "nope")).Code);
+        var removed = await RunAsync("sources", "remove", s, "--token", Token);
+        Assert.True(removed.Code == 0, removed.Err);
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
+        Assert.Equal(1, (await RunAsync("sources", "remove", s, "--token", Token)).Code);
+    }
+
+    [Fact]
+    public async Task BadUsage_IsRefusedWithAMessage_AndHelpDescribesEveryCommand()
+    {
+        var missing = await RunAsync("sources", "register", "--id", "x");
+        Assert.Equal(1, missing.Code);
+        Assert.Contains("give --file, or --id, --connection and at least one --table", missing.Err);
+
+        var badUrl = await SaikiCliRun("sources", "list", "--url", "not a url");
+        Assert.Equal(1, badUrl.Code);
+        Assert.Contains("--url 'not a url' is not an http(s) address", badUrl.Err);
+
+        var unreachable = await SaikiCliRun("sources", "list", "--url", $"http://127.0.0.1:{TestSilo.FreePort()}");
+        Assert.Equal(1, unreachable.Code);
+        Assert.Contains("cannot reach the silo", unreachable.Err);
+
+        var help = await RunAsync("sources", "--help");
+        Assert.Equal(0, help.Code);
+        foreach (var command in new[] { "list", "status", "register", "add-tables", "remove", "follow" })
+        {
+            Assert.Contains(command, help.Out);
+        }
+    }
+
+    private static async Task<(int Code, string Out, string Err)> SaikiCliRun(params string[] args)
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+        var code = await SaikiCli.RunAsync(args, output, error);
+        return (code, output.ToString(), error.ToString());
+    }
+}
