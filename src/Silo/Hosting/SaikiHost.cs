@@ -90,7 +90,8 @@ public static class SaikiHost
         app.UseAuthentication();
         app.UseAuthorization();
         app.MapSiloHealth();
-        app.MapPrometheusScrapingEndpoint(MetricsPath).RequireAuthorization(ApiAccess.Read);
+        // Open like the probes: scraped from inside the cluster, it carries no business data.
+        app.MapPrometheusScrapingEndpoint(MetricsPath);
         app.MapOrleansDashboard(DashboardPath).RequireAuthorization(ApiAccess.Operator);
         app.MapSourceEndpoints();
         app.MapLakeEndpoints();
