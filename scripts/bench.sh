@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks against real services on this machine, one subcommand per benchmark.
 #
-# Usage: scripts/bench.sh postgres|downstream [options]
+# Usage: scripts/bench.sh postgres|downstream|monitoring [options]
 #   postgres    starts a throwaway PostgreSQL (scripts/services.sh), builds the silo and the benchmark in Release,
 #               and in one run compares Saiki with PostgreSQL's own tools: 1,000,000 row changes through
 #               pg_recvlogical vs. Saiki's capture into durable lake files, a 5,000,000-row table through one
@@ -12,6 +12,9 @@
 #               manifest entry) with a loop of S3 PutObject of the same bytes, and Saiki's Kafka publisher
 #               (500,000 changes, file-sized batches) with a plain Confluent.Kafka producer loop, on librdkafka's
 #               mock cluster. Options: `scripts/bench.sh downstream --help`.
+#   monitoring  builds the benchmark in Release and, in process, routes cleansed change events through process
+#               monitoring (step matching, business keys, per-partition engines, watermarks) holding 100,000 open
+#               instances: memory per open instance and events/s (bpm_bytes_per_open_instance, bpm_events_per_s).
 #
 # Progress goes to stderr; stdout ends with machine-readable name=value lines (error=... for a part that
 # failed, whose numbers are then NA). Exit status: 0 all parts ran, 1 a part failed, 2 usage error.
@@ -48,6 +51,10 @@ case $bench in
     eval "$(scripts/services.sh start s3)"
     dotnet build tests/Saiki.Orleans.Bench/Saiki.Orleans.Bench.csproj -c Release -nologo -v quiet >&2
     exec dotnet "$bench_dll" downstream "$@"
+    ;;
+  monitoring)
+    dotnet build tests/Saiki.Orleans.Bench/Saiki.Orleans.Bench.csproj -c Release -nologo -v quiet >&2
+    exec dotnet "$bench_dll" monitoring "$@"
     ;;
   -h|--help|help) usage ;;
   *)

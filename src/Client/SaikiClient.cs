@@ -1,3 +1,4 @@
+using Saiki.Orleans.Processes;
 using Orleans;
 using Saiki.Orleans.Sources;
 
@@ -33,4 +34,27 @@ public sealed class SaikiClient(IClusterClient cluster)
 
     /// <summary>Stops capture and drops slot and publication; lake files stay. False when the source was not registered.</summary>
     public Task<bool> RemoveSourceAsync(string id) => Registry.RemoveAsync(id);
+
+    private IProcessRegistryGrain Processes => cluster.GetGrain<IProcessRegistryGrain>(0);
+
+    /// <summary>Validates and registers a business process; <see cref="ProcessValidationException"/> names each problem.</summary>
+    public Task<ProcessInfo> RegisterProcessAsync(ProcessDefinition definition) => Processes.RegisterAsync(definition);
+
+    /// <summary>All processes with statistics.</summary>
+    public Task<IReadOnlyList<ProcessInfo>> ListProcessesAsync() => Processes.ListAsync();
+
+    /// <summary>One process with statistics; null when not registered.</summary>
+    public Task<ProcessInfo?> GetProcessAsync(string name) => cluster.GetGrain<IProcessGrain>(name).GetAsync();
+
+    /// <summary>A process's breaches, newest first.</summary>
+    public Task<BreachPage> GetBreachesAsync(string name, int offset = 0, int limit = 50) => cluster.GetGrain<IProcessGrain>(name).GetBreachesAsync(offset, limit);
+
+    /// <summary>One instance of a process by business key; null when unknown.</summary>
+    public Task<InstanceView?> GetInstanceAsync(string name, string key) => cluster.GetGrain<IProcessGrain>(name).GetInstanceAsync(key);
+
+    /// <summary>Per-minute counts of a process.</summary>
+    public Task<ProcessSeries> GetSeriesAsync(string name, int minutes = 60) => cluster.GetGrain<IProcessGrain>(name).GetSeriesAsync(minutes);
+
+    /// <summary>Removes a process and its state; false when not registered.</summary>
+    public Task<bool> RemoveProcessAsync(string name) => Processes.RemoveAsync(name);
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Saiki.Orleans.Processes;
 using Saiki.Orleans.Sources;
 
 namespace Saiki.Orleans.Client;
@@ -50,9 +51,34 @@ public sealed class SaikiRestClient : IDisposable
     }
 
     /// <summary>Removes a source; false when none has that id.</summary>
-    public async Task<bool> RemoveSourceAsync(string id, CancellationToken ct = default)
+    public Task<bool> RemoveSourceAsync(string id, CancellationToken ct = default) => DeleteAsync($"api/sources/{Uri.EscapeDataString(id)}", ct);
+
+    /// <summary>Registers a business process (validated; nothing is registered when refused).</summary>
+    public async Task<ProcessInfo> RegisterProcessAsync(ProcessDefinition definition, CancellationToken ct = default) =>
+        await ReadAsync<ProcessInfo>(await _http.PostAsJsonAsync("api/processes", definition, Json, ct), ct);
+
+    /// <summary>All processes with statistics.</summary>
+    public async Task<IReadOnlyList<ProcessInfo>> ListProcessesAsync(CancellationToken ct = default) =>
+        await ReadAsync<List<ProcessInfo>>(await _http.GetAsync("api/processes", ct), ct);
+
+    /// <summary>One process, or null when none has that name.</summary>
+    public async Task<ProcessInfo?> GetProcessAsync(string name, CancellationToken ct = default)
     {
-        var response = await _http.DeleteAsync($"api/sources/{Uri.EscapeDataString(id)}", ct);
+        var response = await _http.GetAsync($"api/processes/{Uri.EscapeDataString(name)}", ct);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync<ProcessInfo>(response, ct);
+    }
+
+    /// <summary>A process's breaches, newest first.</summary>
+    public async Task<BreachPage> GetBreachesAsync(string name, int offset = 0, int limit = 50, CancellationToken ct = default) =>
+        await ReadAsync<BreachPage>(await _http.GetAsync($"api/processes/{Uri.EscapeDataString(name)}/breaches?offset={offset}&limit={limit}", ct), ct);
+
+    /// <summary>Removes a process; false when none has that name.</summary>
+    public async Task<bool> RemoveProcessAsync(string name, CancellationToken ct = default) =>
+        await DeleteAsync($"api/processes/{Uri.EscapeDataString(name)}", ct);
+
+    private async Task<bool> DeleteAsync(string path, CancellationToken ct)
+    {
+        var response = await _http.DeleteAsync(path, ct);
         if (response.StatusCode == HttpStatusCode.NotFound)
         {
             return false;

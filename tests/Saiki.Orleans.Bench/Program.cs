@@ -7,6 +7,7 @@ return command switch
 {
     "postgres" => await PostgresBench.RunAsync(args[1..]),
     "downstream" => await DownstreamBench.RunAsync(args[1..]),
+    "monitoring" => MonitoringBench.Run(args[1..]),
     "-h" or "--help" or "help" => Usage(0),
     null => Usage(2),
     _ => Usage(2, $"unknown benchmark '{command}'"),
@@ -22,5 +23,7 @@ static int Usage(int exitCode, string? problem = null)
     Console.Error.WriteLine(BenchOptions.Help);
     Console.Error.WriteLine("       Saiki.Orleans.Bench downstream [options]");
     Console.Error.WriteLine(DownstreamOptions.Help);
+    Console.Error.WriteLine("       Saiki.Orleans.Bench monitoring [options]");
+    Console.Error.WriteLine(MonitoringBench.Help);
     return exitCode;
 }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using Saiki.Orleans.Client;
+using Saiki.Orleans.Processes;
 using Saiki.Orleans.Sources;
 
 namespace Saiki.Orleans.Cli;
@@ -43,10 +44,11 @@ public static class SaikiCli
     /// <summary>Parses and runs one command; returns the exit code (0 ok, 1 refused, failed or bad usage).</summary>
     public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, bool interactive = false)
     {
-        var root = new RootCommand("saiki — register and watch Saiki sources (change data capture into the lake and Kafka)");
+        var root = new RootCommand("saiki — register and watch Saiki sources (change data capture into the lake and Kafka) and business processes");
         root.Options.Add(Url);
         root.Options.Add(Token);
         root.Subcommands.Add(SourcesCommand(output, interactive));
+        root.Subcommands.Add(ProcessesCommand(output));
         var parsed = root.Parse(args);
         try
         {
@@ -141,19 +143,8 @@ public static class SaikiCli
             return 0;
         });
 
-        var remove = new Command("remove", "Stop capture, drop slot and publication (lake files stay)") { idArgument };
-        remove.SetAction(async (parsed, ct) =>
-        {
-            using var client = Connect(parsed);
-            var id = parsed.GetValue(idArgument)!;
-            if (!await client.RemoveSourceAsync(id, ct))
-            {
-                await parsed.InvocationConfiguration.Error.WriteLineAsync($"error: no source '{id}'");
-                return 1;
-            }
-            await output.WriteLineAsync($"removed {id}");
-            return 0;
-        });
+        var remove = RemoveCommand("Stop capture, drop slot and publication (lake files stay)", "source", idArgument, output,
+            (client, id, ct) => client.RemoveSourceAsync(id, ct));
 
         var interval = new Option<TimeSpan>("--interval") { Description = "Poll interval", DefaultValueFactory = _ => TimeSpan.FromSeconds(1) };
         var timeout = new Option<TimeSpan?>("--timeout") { Description = "Give up after this long (exit 1)" };
@@ -205,6 +196,108 @@ public static class SaikiCli
             sources.Subcommands.Add(command);
         }
         return sources;
+    }
+
+    private static Command ProcessesCommand(TextWriter output)
+    {
+        var processes = new Command("processes", "Register, list, watch and remove business processes");
+        var nameArgument = new Argument<string>("name") { Description = "Process name" };
+
+        var file = new Argument<FileInfo>("file") { Description = "Process definition as JSON (fields as in POST /api/processes)" };
+        var register = new Command("register", "Register a process from a JSON definition (validated; nothing is registered when refused)") { file };
+        register.SetAction(async (parsed, ct) =>
+        {
+            var path = parsed.GetValue(file)!;
+            ProcessDefinition? definition;
+            try
+            {
+                definition = JsonSerializer.Deserialize<ProcessDefinition>(await File.ReadAllTextAsync(path.FullName, ct), SaikiRestClient.Json);
+            }
+            catch (Exception e) when (e is JsonException or IOException)
+            {
+                throw new SaikiApiException(0, $"{path.Name} is not a process definition: {e.Message}", []);
+            }
+            using var client = Connect(parsed);
+            var info = await client.RegisterProcessAsync(definition ?? throw new SaikiApiException(0, $"{path.Name} is empty", []), ct);
+            await output.WriteLineAsync($"registered {info.Name}: {info.Steps.Count} steps over {info.Partitions} partitions");
+            return 0;
+        });
+
+        var list = new Command("list", "List processes with started, completed, in flight and breached counts");
+        list.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            await output.WriteLineAsync($"{"NAME",-24} {"STEPS",5} {"STARTED",10} {"COMPLETED",10} {"IN FLIGHT",10} {"BREACHED",10}");
+            foreach (var p in await client.ListProcessesAsync(ct))
+            {
+                await output.WriteLineAsync($"{p.Name,-24} {p.Steps.Count,5} {p.Stats.Started,10:N0} {p.Stats.Completed,10:N0} {p.Stats.InFlight,10:N0} {p.Stats.Breached,10:N0}");
+            }
+            return 0;
+        });
+
+        var status = new Command("status", "Show a process: counts, watermark, per step reached, breached and cycle-time percentiles") { nameArgument };
+        status.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var name = parsed.GetValue(nameArgument)!;
+            if (await client.GetProcessAsync(name, ct) is not { } p)
+            {
+                await parsed.InvocationConfiguration.Error.WriteLineAsync($"error: no process '{name}'");
+                return 1;
+            }
+            var st = p.Stats;
+            await output.WriteLineAsync($"process     {p.Name} ({p.Partitions} partitions)");
+            await output.WriteLineAsync($"instances   {st.Started:N0} started, {st.Completed:N0} completed, {st.InFlight:N0} in flight, {st.Breached:N0} breached");
+            await output.WriteLineAsync($"events      {st.LateEvents:N0} late, {st.UnmatchedEvents:N0} without an instance; watermark {st.Watermark?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");
+            foreach (var step in st.Steps)
+            {
+                var cycle = step.CycleTime is { } c ? $", from {c.From} p50 {c.P50Ms:N0} ms p95 {c.P95Ms:N0} ms p99 {c.P99Ms:N0} ms" : "";
+                await output.WriteLineAsync($"step        {step.Step}: {step.Reached:N0} reached, {step.Breached:N0} breached{cycle}");
+            }
+            return 0;
+        });
+
+        var limit = new Option<int>("--limit") { Description = "Breaches to show", DefaultValueFactory = _ => 20 };
+        var breaches = new Command("breaches", "Show the newest missed deadlines") { nameArgument, limit };
+        breaches.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var page = await client.GetBreachesAsync(parsed.GetValue(nameArgument)!, 0, parsed.GetValue(limit), ct);
+            await output.WriteLineAsync($"{page.Total:N0} breaches");
+            foreach (var b in page.Items)
+            {
+                await output.WriteLineAsync($"{b.Key,-20} {b.Step,-14} due {b.Due.ToString("u", CultureInfo.InvariantCulture)} ({b.After} + deadline), detected {b.DetectedAt.ToString("u", CultureInfo.InvariantCulture)}");
+            }
+            return 0;
+        });
+
+        var remove = RemoveCommand("Stop monitoring a process and drop its state", "process", nameArgument, output,
+            (client, name, ct) => client.RemoveProcessAsync(name, ct));
+
+        foreach (var command in new[] { register, list, status, breaches, remove })
+        {
+            processes.Subcommands.Add(command);
+        }
+        return processes;
+    }
+
+    private static Command RemoveCommand(string description, string what, Argument<string> argument, TextWriter output,
+        Func<SaikiRestClient, string, CancellationToken, Task<bool>> remove)
+    {
+        var command = new Command("remove", description) { argument };
+        command.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var name = parsed.GetValue(argument)!;
+            if (!await remove(client, name, ct))
+            {
+                await parsed.InvocationConfiguration.Error.WriteLineAsync($"error: no {what} '{name}'");
+                return 1;
+            }
+            await output.WriteLineAsync($"removed {name}");
+            return 0;
+        });
+        return command;
     }
 
     private static async Task WriteStatusAsync(TextWriter output, SourceInfo s)

@@ -73,3 +73,15 @@ internal static partial class ClusterLog
     [LoggerMessage(1401, LogLevel.Information, "Cluster schema: {Scripts} scripts applied to database {Database}")]
     public static partial void SchemaApplied(ILogger logger, int scripts, string database);
 }
+
+internal static partial class ProcessLog
+{
+    [LoggerMessage(1501, LogLevel.Warning, "Process {Process}: a breach could not be delivered to {Target}; it stays queryable")]
+    public static partial void BreachNotDelivered(ILogger logger, string process, string target, Exception exception);
+
+    [LoggerMessage(1502, LogLevel.Warning, "Partition {Partition}: routing {Events} events to process monitoring failed")]
+    public static partial void RoutingFailed(ILogger logger, string partition, int events, Exception exception);
+
+    [LoggerMessage(1503, LogLevel.Information, "Process {Process} registered with {Steps} steps over {Partitions} partitions")]
+    public static partial void Registered(ILogger logger, string process, int steps, int partitions);
+}

@@ -35,6 +35,12 @@ public static class SaikiMetrics
     /// <summary>Failed lake writes (retried).</summary>
     public static readonly Counter<long> FlushErrors = Meter.CreateCounter<long>("saiki.lake.flush.errors", "{error}", "Failed lake writes, retried");
 
+    /// <summary>Process deadlines missed.</summary>
+    public static readonly Counter<long> Breaches = Meter.CreateCounter<long>("saiki.process.breaches", "{breach}", "Business-process deadlines missed");
+
+    /// <summary>Events applied by process monitoring.</summary>
+    public static readonly Counter<long> ProcessEvents = Meter.CreateCounter<long>("saiki.process.events", "{event}", "Cleansed changes routed to process monitoring");
+
     private static readonly ConcurrentDictionary<string, SourceGauges> Sources = new(StringComparer.Ordinal);
 
     static SaikiMetrics()

@@ -59,6 +59,21 @@ public sealed class KafkaPublisher : IDisposable
         return await batch.CompleteAsync(ct);
     }
 
+    /// <summary>Publishes one message (a process breach) to <paramref name="topic"/> and waits for the delivery;
+    /// false when Kafka is off.</summary>
+    public async Task<bool> PublishMessageAsync(string topic, byte[] key, byte[] value, CancellationToken ct = default)
+    {
+        if (_producer is null)
+        {
+            return false;
+        }
+        await _producer.ProduceAsync(topic, new Message<byte[], byte[]> { Key = key, Value = value }, ct);
+        return true;
+    }
+
+    /// <summary>Topic of a process's breaches.</summary>
+    public static string BreachTopic(string process) => $"saiki.process.{process}.breaches";
+
     /// <summary>Starts a batch of changes to publish as they are produced (a snapshot chunk); null when Kafka is off.</summary>
     public KafkaBatch? Begin(PartitionAddress partition) =>
         _producer is null ? null : new KafkaBatch(_producer, partition, _options.TopicOf(partition.SourceId, partition.Table), _options.DeliveryTimeout);

@@ -21,10 +21,11 @@ public sealed class ClusterStateOptions
     public string? ConnectionString { get; set; }
     /// <summary>Apply the shipped schema (idempotent) at start-up before Orleans reads it (AdoNet only).</summary>
     public bool ApplySchema { get; set; } = true;
-    /// <summary>Move activations (partition and snapshot grains) between silos so each carries a fair share, e.g. onto
-    /// silos that joined. Capture grains are exempt: they keep their replication connection and move only when their
-    /// silo leaves.</summary>
-    public bool Rebalance { get; set; } = true;
+    /// <summary>Move existing activations (partition grains) between silos so each carries a fair share, e.g. onto
+    /// silos that joined. Off by default: Orleans marks its rebalancer experimental, and a migrating partition makes
+    /// its source replay from the checkpoint. New partitions and snapshot chunks go to the least loaded silo either
+    /// way. Capture grains are exempt: they keep their replication connection and move only when their silo leaves.</summary>
+    public bool Rebalance { get; set; }
     /// <summary>How long after start-up the first rebalancing session begins.</summary>
     public TimeSpan RebalanceDueTime { get; set; } = TimeSpan.FromSeconds(60);
     /// <summary>Time between rebalancing cycles within a session.</summary>

@@ -8,6 +8,7 @@ using Orleans.Serialization;
 using Orleans.Storage;
 using Saiki.Orleans.EventBus;
 using Saiki.Orleans.Lake;
+using Saiki.Orleans.Processes;
 using Saiki.Orleans.Sources;
 using Saiki.Orleans.Storage;
 
@@ -82,6 +83,10 @@ public static class SaikiSiloBuilderExtensions
             });
         }
         services.AddHostedService<SourceSupervisor>();
+        services.AddSingleton<ProcessCatalog>();
+        services.AddHostedService(sp => sp.GetRequiredService<ProcessCatalog>());
+        services.AddSingleton<SourceWatermarks>();
+        services.AddSingleton<BreachSink>();
         // Supervision runs on a reminder as often as configured (tests use seconds; Orleans' floor is a minute).
         services.AddOptions<ReminderOptions>().Configure<IOptions<PipelineOptions>>((o, pipeline) =>
             o.MinimumReminderPeriod = TimeSpan.FromTicks(Math.Min(o.MinimumReminderPeriod.Ticks, pipeline.Value.SupervisionInterval.Ticks)));

@@ -12,6 +12,7 @@ using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.EventBus;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
+using Saiki.Orleans.Processes;
 using Saiki.Orleans.Sources;
 
 namespace Saiki.Orleans.Materialization;
@@ -37,6 +38,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private readonly Manifest _manifest;
     private readonly PipelineOptions _options;
     private readonly ILogger<PartitionGrain> _logger;
+    private readonly ProcessCatalog _processes;
     private readonly List<(TableSchema Schema, ChangeEvent Event)> _buffer = new();
     private readonly Stopwatch _bufferAge = new();
     private PartitionAddress _address = null!;
@@ -58,8 +60,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         KafkaPublisher kafka,
         Serializer serializer,
         IOptions<PipelineOptions> options,
+        ProcessCatalog processes,
         ILogger<PartitionGrain> logger)
     {
+        _processes = processes;
         _state = state;
         _store = store;
         _layout = layout;
@@ -226,6 +230,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             s.LastCommitTime = last.MaxCommitTime;
             await _state.WriteStateAsync();
 
+            await RouteToProcessesAsync();
             SaikiMetrics.RowsWritten.Add(_buffer.Count);
             SaikiMetrics.BytesWritten.Add(bytes);
             SaikiMetrics.FlushSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
@@ -244,6 +249,31 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             return;
         }
         await AcknowledgeAsync();
+    }
+
+    /// <summary>
+    /// Hands the durable changes that match process steps to the process partitions, in commit order, before the
+    /// source hears they are durable (so a source's "complete up to" time covers what monitoring has received).
+    /// Monitoring failing does not fail the flush: the lake is the record.
+    /// </summary>
+    private async Task RouteToProcessesAsync()
+    {
+        try
+        {
+            var streams = this.GetStreamProvider(SaikiNames.StreamProvider);
+            foreach (var (key, events) in _processes.Route(_address, _buffer))
+            {
+                var stream = streams.GetStream<ProcessEventBatch>(StreamId.Create(ProcessCatalog.StreamNamespace, key));
+                foreach (var chunk in events.Chunk(ProcessCatalog.MAX_BATCH))
+                {
+                    await stream.OnNextAsync(new ProcessEventBatch(chunk));
+                }
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            ProcessLog.RoutingFailed(_logger, _address.ToString(), _buffer.Count, e);
+        }
     }
 
     private async Task<ManifestEntry> WriteFileAsync(List<(TableSchema Schema, ChangeEvent Event)> run)

@@ -57,7 +57,10 @@ public sealed class FileGrainStorage(string directory, Serializer serializer) : 
     {
         var path = PathOf(stateName, grainId);
         CheckETag(path, grainState.ETag, grainId);
-        File.Delete(path);
+        if (File.Exists(path))
+        {
+            File.Delete(path); // its directory may never have been created
+        }
         grainState.ETag = null;
         grainState.RecordExists = false;
         grainState.State = Activator.CreateInstance<T>();

@@ -46,6 +46,27 @@ public static class LakeEndpoints
             .Produces<TableCompleteness>()
             .Produces(StatusCodes.Status404NotFound);
 
+        lake.MapGet("/{source}/tables", async (string source, IGrainFactory grains) =>
+            {
+                if (await grains.GetGrain<ISourceGrain>(source).GetAsync() is not { } info)
+                {
+                    return Results.NotFound();
+                }
+                var tables = await Task.WhenAll(info.Tables.Select(async table =>
+                {
+                    var partitions = await Task.WhenAll(Enumerable.Range(0, info.Partitions)
+                        .Select(p => grains.GetGrain<IPartitionGrain>(new PartitionAddress(source, table, p).ToString()).GetAsync()));
+                    var snapshot = info.Snapshot.FirstOrDefault(t => t.Table == table);
+                    return new TableStatus(table, partitions.Sum(p => p.RowsWritten), partitions.Sum(p => p.FilesWritten),
+                        partitions.Max(p => p.LastFlush), snapshot, partitions);
+                }));
+                return Results.Ok(tables);
+            })
+            .WithName("ListTables")
+            .WithSummary("A source's tables: changes and files in the lake, last flush, snapshot progress, and each partition's durable position")
+            .Produces<TableStatus[]>()
+            .Produces(StatusCodes.Status404NotFound);
+
         lake.MapGet("/{source}/{table}/partitions/{partition:int}", (string source, string table, int partition, IGrainFactory grains) =>
                 grains.GetGrain<IPartitionGrain>(new PartitionAddress(source, table, partition).ToString()).GetAsync())
             .WithName("GetPartition")
@@ -53,6 +74,15 @@ public static class LakeEndpoints
         return app;
     }
 }
+
+/// <summary>A captured table's state in the lake.</summary>
+/// <param name="Table">Table (<c>schema.table</c>).</param>
+/// <param name="Rows">Changes written to the lake (snapshot chunk rows are counted by <paramref name="Snapshot"/>).</param>
+/// <param name="Files">Files written by the table's partitions.</param>
+/// <param name="LastFlush">Most recent flush of any partition.</param>
+/// <param name="Snapshot">Snapshot progress, when the table was snapshotted.</param>
+/// <param name="Partitions">Each partition: durable position, counters, buffer, last error.</param>
+public sealed record TableStatus(string Table, long Rows, long Files, DateTimeOffset? LastFlush, TableSnapshotInfo? Snapshot, IReadOnlyList<PartitionInfo> Partitions);
 
 /// <summary>How far a table is complete in the lake.</summary>
 /// <param name="Table">Table (<c>schema.table</c>).</param>

@@ -50,9 +50,13 @@ public static class SourceEndpoints
             .ProducesValidationProblem()
             .RequireAuthorization(ApiAccess.Write);
 
-        sources.MapGet("/", (SaikiClient client) => client.ListSourcesAsync())
+        sources.MapGet("/", async (SaikiClient client, int offset = 0, int limit = 1000) =>
+                offset < 0 || limit < 1
+                    ? Results.ValidationProblem(new Dictionary<string, string[]> { ["paging"] = ["offset must be ≥ 0 and limit ≥ 1"] })
+                    : Results.Ok((await client.ListSourcesAsync()).OrderBy(s => s.Id, StringComparer.Ordinal).Skip(offset).Take(limit)))
             .WithName("ListSources")
-            .WithSummary("List registered sources with their status");
+            .WithSummary("List registered sources with their status (state, lag, counters, snapshot progress, alerts, errors), by id, paged")
+            .Produces<SourceInfo[]>();
 
         sources.MapGet("/{id}", async (string id, SaikiClient client) =>
                 await client.GetSourceAsync(id) is { } info ? Results.Ok(info) : Results.NotFound())

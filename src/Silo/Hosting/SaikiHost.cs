@@ -95,6 +95,7 @@ public static class SaikiHost
         app.MapOrleansDashboard(DashboardPath).RequireAuthorization(ApiAccess.Operator);
         app.MapSourceEndpoints();
         app.MapLakeEndpoints();
+        app.MapProcessEndpoints();
         return app;
     }
 

@@ -72,11 +72,19 @@ public sealed class RestApiTests : IAsyncLifetime
         {
             Assert.True(File.Exists(Path.Combine(_work, "lake", f.GetProperty("key").GetString()!)));
         }
+        var tables = await _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/tables");
+        var orders = Assert.Single(tables.EnumerateArray());
+        Assert.Equal(60, orders.GetProperty("rows").GetInt64());
+        Assert.Equal(files.EnumerateArray().Count(f => f.GetProperty("partition").GetInt32() >= 0), orders.GetProperty("files").GetInt64());
+        Assert.Equal(2, orders.GetProperty("partitions").GetArrayLength());
+        Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync("/api/lake/nope/tables")).StatusCode);
         var partition = await _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/{s}.orders/partitions/0");
         Assert.Equal(24, partition.GetProperty("durable").GetString()!.Length);
 
         var list = await _http.GetFromJsonAsync<JsonElement>("/api/sources");
         Assert.Contains(list.EnumerateArray(), j => j.GetProperty("id").GetString() == s);
+        Assert.Equal(0, (await _http.GetFromJsonAsync<JsonElement>("/api/sources?offset=1&limit=5")).GetArrayLength());
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.GetAsync("/api/sources?limit=0")).StatusCode);
 
         Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"/api/sources/{s}")).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"/api/sources/{s}")).StatusCode);

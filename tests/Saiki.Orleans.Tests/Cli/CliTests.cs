@@ -57,6 +57,34 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Processes_RegisterListStatusBreachesRemove_AndARefusedDefinitionNamesItsProblem()
+    {
+        var file = Path.Combine(_silo.Work, "process.json");
+        Directory.CreateDirectory(_silo.Work);
+        await File.WriteAllTextAsync(file, """
+            { "name": "o2c", "partitions": 2, "steps": [
+              { "name": "created", "source": "shop", "table": "public.orders", "key": "id" },
+              { "name": "paid", "source": "shop", "table": "public.payments", "key": "order_id", "deadline": { "after": "crated", "within": "00:30:00" } } ] }
+            """);
+        var refused = await RunAsync("processes", "register", file, "--token", Token);
+        Assert.Equal(1, refused.Code);
+        Assert.Contains("steps[1] (paid): deadline.after 'crated' is not an earlier step", refused.Err);
+
+        await File.WriteAllTextAsync(file, (await File.ReadAllTextAsync(file)).Replace("crated", "created"));
+        Assert.Equal(1, (await RunAsync("processes", "register", file)).Code);
+        var registered = await RunAsync("processes", "register", file, "--token", Token);
+        Assert.True(registered.Code == 0, registered.Err);
+        Assert.Contains("registered o2c: 2 steps over 2 partitions", registered.Out);
+        Assert.Matches(@"(?m)^o2c\s+2\s+0\s+0\s+0\s+0\s*$", (await RunAsync("processes", "list")).Out);
+        var status = await RunAsync("processes", "status", "o2c");
+        Assert.Contains("step        paid: 0 reached, 0 breached", status.Out);
+        Assert.Contains("0 breaches", (await RunAsync("processes", "breaches", "o2c")).Out);
+        var removed = await RunAsync("processes", "remove", "o2c", "--token", Token);
+        Assert.True(removed.Code == 0, removed.Err);
+        Assert.Equal(1, (await RunAsync("processes", "status", "o2c")).Code);
+    }
+
+    [Fact]
     public async Task BadUsage_IsRefusedWithAMessage_AndHelpDescribesEveryCommand()
     {
         var missing = await RunAsync("sources", "register", "--id", "x");
@@ -76,6 +104,11 @@ public sealed class CliTests : IAsyncLifetime
         foreach (var command in new[] { "list", "status", "register", "add-tables", "remove", "follow" })
         {
             Assert.Contains(command, help.Out);
+        }
+        var processHelp = await RunAsync("processes", "--help");
+        foreach (var command in new[] { "register", "list", "status", "breaches", "remove" })
+        {
+            Assert.Contains(command, processHelp.Out);
         }
     }
 

@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using Saiki.Orleans.Tests.Infrastructure;
 
 namespace Saiki.Orleans.Tests.Helm;
 
@@ -12,31 +12,11 @@ public sealed class HelmChartTests
     [Fact]
     public async Task ChartRendersAndValidates_AndBrokenInputsAreRejected()
     {
-        var root = RepositoryRoot();
-        using var process = Process.Start(new ProcessStartInfo("bash", [Path.Combine(root, "scripts", "helm-check.sh")])
-        {
-            WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true,
-        })!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        var all = await output + await error;
-        Assert.True(process.ExitCode == 0, all);
+        var (exitCode, all) = await TestEnvironment.RunAsync("bash", Path.Combine(TestEnvironment.RepositoryRoot, "scripts", "helm-check.sh"));
+        Assert.True(exitCode == 0, all);
         Assert.Contains("helm-check: ci/default-values.yaml:", all);
         Assert.Contains("helm-check: ci/production-values.yaml:", all);
         Assert.Matches(@"negative manifest cases: (\d+)/\1 rejected as expected", all);
         Assert.EndsWith("helm-check: ok", all.Trim());
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "Saiki.Orleans.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-        throw new InvalidOperationException("the repository root (with Saiki.Orleans.sln) is not above " + AppContext.BaseDirectory);
     }
 }

@@ -15,6 +15,7 @@ public sealed class ElasticCluster : PipelineCluster
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
     [
+        new("Saiki:Cluster:Rebalance", "true"),
         new("Saiki:Cluster:RebalanceDueTime", "00:00:02"),
         new("Saiki:Cluster:RebalanceCyclePeriod", "00:00:02"),
     ];
