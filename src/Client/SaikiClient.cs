@@ -1,3 +1,4 @@
+using Saiki.Orleans.Ingestion;
 using Saiki.Orleans.Processes;
 using Orleans;
 using Saiki.Orleans.Sources;
@@ -57,4 +58,23 @@ public sealed class SaikiClient(IClusterClient cluster)
 
     /// <summary>Removes a process and its state; false when not registered.</summary>
     public Task<bool> RemoveProcessAsync(string name) => Processes.RemoveAsync(name);
+
+    /// <summary>Creates an event type, or gives it a new schema within its compatibility mode.</summary>
+    public Task<EventTypeInfo> DefineEventTypeAsync(EventTypeDefinition definition) => cluster.GetGrain<IEventTypeGrain>(definition.Name).DefineAsync(definition);
+
+    /// <summary>An event type; null when not defined.</summary>
+    public Task<EventTypeInfo?> GetEventTypeAsync(string name) => cluster.GetGrain<IEventTypeGrain>(name).GetAsync();
+
+    /// <summary>Publishes events (JSON texts) of a type: validated all or nothing, durable when this returns.</summary>
+    public Task<IReadOnlyList<EventResult>> PublishEventsAsync(string eventType, IReadOnlyList<string> events) =>
+        cluster.GetGrain<IEventTypeGrain>(eventType).PublishAsync(events);
+
+    /// <summary>Registers a Kafka topic of business events as a source.</summary>
+    public Task<KafkaSourceInfo> RegisterKafkaSourceAsync(KafkaSourceSpec spec) => cluster.GetGrain<IKafkaSourceGrain>(spec.Id).RegisterAsync(spec);
+
+    /// <summary>A Kafka source; null when not registered.</summary>
+    public Task<KafkaSourceInfo?> GetKafkaSourceAsync(string id) => cluster.GetGrain<IKafkaSourceGrain>(id).GetAsync();
+
+    /// <summary>Stops and forgets a Kafka source; false when not registered.</summary>
+    public Task<bool> RemoveKafkaSourceAsync(string id) => cluster.GetGrain<IKafkaSourceGrain>(id).RemoveAsync();
 }

@@ -178,7 +178,7 @@ internal sealed class DownstreamS3(DownstreamOptions options, BenchResults resul
     {
         var first = run[0].Event;
         var last = run[^1].Event;
-        var key = layout.DataKey(address, first.Position, last.Position, first.CommitTime);
+        var key = layout.DataKey(address, first.Position, last.Position, first.CommitTime, LakeFormat.JsonLines);
         var content = ChangeFile.Write(address, run);
         await store.PutAsync(key, content, t);
         await manifest.AddSchemaAsync(address.SourceId, run[0].Schema, t);
@@ -190,7 +190,7 @@ internal sealed class DownstreamS3(DownstreamOptions options, BenchResults resul
     }
 
     private static string DataKey(LakeLayout layout, PartitionAddress address, List<(TableSchema Schema, ChangeEvent Event)> run) =>
-        layout.DataKey(address, run[0].Event.Position, run[^1].Event.Position, run[0].Event.CommitTime);
+        layout.DataKey(address, run[0].Event.Position, run[^1].Event.Position, run[0].Event.CommitTime, LakeFormat.JsonLines);
 
     /// <summary>
     /// A 200 from s3rver proves nothing (it once stored aws-chunked framing inside objects), so one file of each side

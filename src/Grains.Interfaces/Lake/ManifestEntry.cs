@@ -16,6 +16,7 @@ namespace Saiki.Orleans.Lake;
 /// <param name="MaxCommitTime">Latest commit time in the file.</param>
 /// <param name="WrittenAt">When the file was written.</param>
 /// <param name="SchemaVersion">Version of the table schema every change in the file has (see the schemas endpoint).</param>
+/// <param name="Format">Encoding of the data file; entries written before formats existed read as <see cref="LakeFormat.JsonLines"/>.</param>
 [GenerateSerializer, Immutable, Alias("saiki.manifest-entry")]
 public sealed record ManifestEntry(
     [property: Id(0)] string Key,
@@ -29,4 +30,5 @@ public sealed record ManifestEntry(
     [property: Id(8)] DateTimeOffset MinCommitTime,
     [property: Id(9)] DateTimeOffset MaxCommitTime,
     [property: Id(10)] DateTimeOffset WrittenAt,
-    [property: Id(11)] string SchemaVersion);
+    [property: Id(11)] string SchemaVersion,
+    [property: Id(12)] LakeFormat Format = LakeFormat.JsonLines);

@@ -149,15 +149,25 @@ public sealed class CheckpointTracker
         return true;
     }
 
-    /// <summary>Consecutive emitted positions of one stream, grouped into runs (one per sealed batch).</summary>
+    /// <summary>
+    /// Emitted positions of one stream that are not yet durable, in order, and when each run of them (one per sealed
+    /// batch) went out. An acknowledgement releases every position up to it, also inside a run, since a partition
+    /// may write a file in the middle of a batch (at its target file size); a run's age counts until all of it is
+    /// released. One position (16 bytes) per change in flight, so at most <c>MaxPendingChanges</c> of them.
+    /// </summary>
     private sealed class InFlightRuns
     {
-        private readonly Queue<(Position Last, long Count, long EmittedAt)> _sealed = new();
-        private (Position Last, long Count, long EmittedAt)? _open;
+        private readonly Queue<Position> _positions = new();
+        private readonly Queue<(Position Last, long EmittedAt)> _sealed = new();
+        private (Position Last, long EmittedAt)? _open;
 
         public long OldestEmittedAt => _sealed.TryPeek(out var run) ? run.EmittedAt : _open?.EmittedAt ?? long.MaxValue;
 
-        public void Add(Position position) => _open = (position, (_open?.Count ?? 0) + 1, _open?.EmittedAt ?? Environment.TickCount64);
+        public void Add(Position position)
+        {
+            _positions.Enqueue(position);
+            _open = (position, _open?.EmittedAt ?? Environment.TickCount64);
+        }
 
         public void Seal()
         {
@@ -171,13 +181,17 @@ public sealed class CheckpointTracker
         public long Release(Position durable)
         {
             long released = 0;
+            while (_positions.TryPeek(out var position) && position <= durable)
+            {
+                _positions.Dequeue();
+                released++;
+            }
             while (_sealed.TryPeek(out var run) && run.Last <= durable)
             {
-                released += _sealed.Dequeue().Count;
+                _sealed.Dequeue();
             }
             if (_sealed.Count == 0 && _open is { } open && open.Last <= durable)
             {
-                released += open.Count;
                 _open = null;
             }
             return released;

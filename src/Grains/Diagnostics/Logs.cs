@@ -48,6 +48,12 @@ internal static partial class LakeLog
 
     [LoggerMessage(1204, LogLevel.Information, "Partition {Partition}: recovered durable position {Position} from the manifest, removed {Orphans} unlisted data files")]
     public static partial void Recovered(ILogger logger, string partition, string position, int orphans);
+
+    [LoggerMessage(1205, LogLevel.Debug, "Lake: {Key} uploaded in {Parts} parts ({Bytes} bytes, {Milliseconds:F0} ms)")]
+    public static partial void MultipartUploaded(ILogger logger, string key, long bytes, int parts, double milliseconds);
+
+    [LoggerMessage(1206, LogLevel.Warning, "Lake: aborting the failed multipart upload {UploadId} of {Key} failed; a lifecycle rule for incomplete uploads must remove its parts")]
+    public static partial void AbortFailed(ILogger logger, string key, string uploadId, Exception exception);
 }
 
 internal static partial class SnapshotLog

@@ -11,6 +11,10 @@ public sealed class PipelineOptions
     public static readonly TimeSpan DEFAULT_FLUSH_INTERVAL = TimeSpan.FromSeconds(1);
     /// <summary>Default number of buffered changes that makes a partition write a file at once.</summary>
     public const int DEFAULT_MAX_BUFFERED_CHANGES = 50_000;
+    /// <summary>Default estimated size of a lake file at which a partition writes it (128 MiB).</summary>
+    public const long DEFAULT_TARGET_FILE_BYTES = 128L << 20;
+    /// <summary>Smallest <see cref="TargetFileBytes"/> accepted.</summary>
+    public const long MIN_TARGET_FILE_BYTES = 1L << 10;
     /// <summary>Default limit of changes a source keeps in flight before it stops reading.</summary>
     public const int DEFAULT_MAX_PENDING_CHANGES = 200_000;
     /// <summary>Default time without checkpoint progress after which a source replays from its checkpoint.</summary>
@@ -40,8 +44,11 @@ public sealed class PipelineOptions
     public int SnapshotParallelism { get; set; } = DEFAULT_SNAPSHOT_PARALLELISM;
     /// <summary>Maximum age of buffered changes before a partition writes a file (latency bound).</summary>
     public TimeSpan FlushInterval { get; set; } = DEFAULT_FLUSH_INTERVAL;
-    /// <summary>Buffered changes that make a partition write a file at once (size bound).</summary>
+    /// <summary>Buffered changes that make a partition write a file at once (count bound).</summary>
     public int MaxBufferedChanges { get; set; } = DEFAULT_MAX_BUFFERED_CHANGES;
+    /// <summary>Stored size a partition aims its files at: it writes a file when the estimated size of its buffer
+    /// (encoded row sizes as rows are buffered, scaled by the compression its recent files achieved) reaches this.</summary>
+    public long TargetFileBytes { get; set; } = DEFAULT_TARGET_FILE_BYTES;
     /// <summary>Changes a source keeps emitted-but-not-durable before it pauses reading (back-pressure); bounds memory
     /// however large a transaction is.</summary>
     public int MaxPendingChanges { get; set; } = DEFAULT_MAX_PENDING_CHANGES;
@@ -63,6 +70,10 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         if (o.MaxBufferedChanges < 1)
         {
             errors.Add($"{PipelineOptions.Section}:MaxBufferedChanges is {o.MaxBufferedChanges}; it must be at least 1");
+        }
+        if (o.TargetFileBytes < PipelineOptions.MIN_TARGET_FILE_BYTES)
+        {
+            errors.Add($"{PipelineOptions.Section}:TargetFileBytes is {o.TargetFileBytes}; it must be at least {PipelineOptions.MIN_TARGET_FILE_BYTES}");
         }
         if (o.MaxPendingChanges < 1)
         {

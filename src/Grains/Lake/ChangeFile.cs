@@ -7,23 +7,29 @@ using Saiki.Orleans.Changes;
 namespace Saiki.Orleans.Lake;
 
 /// <summary>
-/// The lake's file format: gzip-compressed JSON Lines, one change per line:
+/// The lake's JSON Lines format: gzip-compressed, one change per line:
 /// <c>{"op":"u","source":"shop","table":"public.orders","lsn":"0/1A2B3C","seq":3,"pos":"…","commit_time":"…",
 /// "key":{"id":"7"},"before":{…}|null,"after":{…}|null}</c>. Values are the source's text form; SQL NULL is JSON null.
 /// An update that left large (TOAST) values untouched, where the source sent no old row, omits them from
 /// <c>after</c> and names them in <c>"unchanged":["col",…]</c>: they keep their previous value.
+/// Tables configured for Parquet get <see cref="ParquetChangeFile"/> instead; <see cref="Read"/> reads both.
 /// </summary>
 public static class ChangeFile
 {
-    /// <summary>Encodes a run of changes of one partition.</summary>
-    public static byte[] Write(PartitionAddress partition, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> changes)
+    /// <summary>Encodes a run of changes of one partition as gzip JSON Lines.</summary>
+    public static byte[] Write(PartitionAddress partition, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> changes) =>
+        // The JSON Lines writer finishes synchronously.
+        WriteAsync(LakeFormat.JsonLines, partition, changes).GetAwaiter().GetResult();
+
+    /// <summary>Encodes a run of changes of one partition, all of one schema version, in <paramref name="format"/>.</summary>
+    public static async Task<byte[]> WriteAsync(LakeFormat format, PartitionAddress partition, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> changes, CancellationToken cancellationToken = default)
     {
-        using var writer = new ChangeFileWriter(partition);
+        using var writer = ChangeFileWriter.Create(format, partition, changes[0].Schema);
         foreach (var (schema, change) in changes)
         {
             writer.Add(schema, change);
         }
-        return writer.Finish();
+        return await writer.FinishAsync(cancellationToken);
     }
 
     internal static void WriteLine(Utf8JsonWriter json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
@@ -93,6 +99,12 @@ public static class ChangeFile
     private static void WriteRow(Utf8JsonWriter json, string name, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)
     {
         json.WritePropertyName(name);
+        WriteRowValue(json, schema, row, omit);
+    }
+
+    /// <summary>A row image as an object of column → text value (null when there is no image).</summary>
+    internal static void WriteRowValue(Utf8JsonWriter json, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)
+    {
         if (row is null)
         {
             json.WriteNullValue();
@@ -120,8 +132,14 @@ public static class ChangeFile
         _ => throw new ArgumentOutOfRangeException(nameof(op), op, "unknown operation"),
     };
 
-    /// <summary>Decodes a file written by <see cref="Write"/>.</summary>
-    public static IReadOnlyList<LakeRecord> Read(byte[] content)
+    /// <summary>Decodes a lake file of either format (told apart by their first bytes).</summary>
+    public static IReadOnlyList<LakeRecord> Read(byte[] content) =>
+        ParquetChangeFile.IsParquet(content)
+            // Parquet.Net reads asynchronously; off the caller's scheduler, so a grain or test context cannot deadlock.
+            ? Task.Run(() => ParquetChangeFile.ReadAsync(content)).GetAwaiter().GetResult()
+            : ReadJsonLines(content);
+
+    private static List<LakeRecord> ReadJsonLines(byte[] content)
     {
         using var gzip = new GZipStream(new MemoryStream(content), CompressionMode.Decompress);
         using var reader = new StreamReader(gzip, Encoding.UTF8);
@@ -146,7 +164,7 @@ public static class ChangeFile
         return records;
     }
 
-    private static IReadOnlyDictionary<string, string?>? ReadRow(JsonElement e) =>
+    internal static IReadOnlyDictionary<string, string?>? ReadRow(JsonElement e) =>
         e.ValueKind == JsonValueKind.Null ? null : e.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString());
 }
 

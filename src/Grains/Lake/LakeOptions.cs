@@ -18,6 +18,19 @@ public sealed class LakeOptions
     public string Prefix { get; set; } = "";
     /// <summary>S3 settings, used when <see cref="Kind"/> is <c>S3</c>.</summary>
     public S3LakeOptions S3 { get; set; } = new();
+    /// <summary>File format of every table without an entry in <see cref="TableFormats"/>: <c>JsonLines</c> or <c>Parquet</c>.</summary>
+    public string Format { get; set; } = nameof(LakeFormat.JsonLines);
+    /// <summary>Format per table (<c>schema.table</c> → <c>JsonLines</c> or <c>Parquet</c>), overriding <see cref="Format"/>.</summary>
+    public Dictionary<string, string> TableFormats { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>The format of a table's files (settings are validated at start-up, so they parse).</summary>
+    public LakeFormat FormatOf(string table) =>
+        ParseFormat(TableFormats.TryGetValue(table, out var format) ? format : Format)
+        ?? throw new InvalidOperationException($"{Section}: format of {table} is not valid");
+
+    /// <summary>A format by name (case-insensitive), or null.</summary>
+    internal static LakeFormat? ParseFormat(string? name) =>
+        Enum.GetValues<LakeFormat>().Cast<LakeFormat?>().FirstOrDefault(f => string.Equals(f.ToString(), name?.Trim(), StringComparison.OrdinalIgnoreCase));
 }
 
 /// <summary>Object store behind the lake.</summary>
@@ -46,16 +59,46 @@ public sealed class S3LakeOptions
     public string? SecretKey { get; set; }
     /// <summary>Create the bucket at start-up when it does not exist.</summary>
     public bool CreateBucket { get; set; }
+    /// <summary>Objects larger than this go up as a multipart upload.</summary>
+    public long MultipartThresholdBytes { get; set; } = DEFAULT_MULTIPART_THRESHOLD_BYTES;
+    /// <summary>Size of each part of a multipart upload (the last one may be smaller); S3's minimum is 5 MiB.</summary>
+    public long PartSizeBytes { get; set; } = DEFAULT_PART_SIZE_BYTES;
+
+    /// <summary>Default <see cref="MultipartThresholdBytes"/>: 16 MiB.</summary>
+    public const long DEFAULT_MULTIPART_THRESHOLD_BYTES = 16L << 20;
+    /// <summary>Default <see cref="PartSizeBytes"/>: 8 MiB.</summary>
+    public const long DEFAULT_PART_SIZE_BYTES = 8L << 20;
+    /// <summary>S3's smallest part (all but the last part of an upload).</summary>
+    public const long MIN_PART_SIZE_BYTES = 5L << 20;
+    /// <summary>S3's largest part.</summary>
+    public const long MAX_PART_SIZE_BYTES = 5L << 30;
 }
 
 internal sealed class LakeOptionsValidator : IValidateOptions<LakeOptions>
 {
+    private static readonly string Formats = string.Join(" or ", Enum.GetNames<LakeFormat>());
+
     public ValidateOptionsResult Validate(string? name, LakeOptions o)
     {
         var errors = new List<string>();
         if (o.Prefix.StartsWith('/') || o.Prefix.EndsWith('/'))
         {
             errors.Add($"{LakeOptions.Section}:Prefix '{o.Prefix}' must not start or end with '/'");
+        }
+        if (LakeOptions.ParseFormat(o.Format) is null)
+        {
+            errors.Add($"{LakeOptions.Section}:Format is '{o.Format}'; it must be {Formats}");
+        }
+        foreach (var (table, format) in o.TableFormats)
+        {
+            if (LakeOptions.ParseFormat(format) is null)
+            {
+                errors.Add($"{LakeOptions.Section}:TableFormats:{table} is '{format}'; it must be {Formats}");
+            }
+            if (table.Split('.') is not [{ Length: > 0 }, { Length: > 0 }])
+            {
+                errors.Add($"{LakeOptions.Section}:TableFormats:{table} does not name a table as schema.table");
+            }
         }
         switch (o.Kind)
         {
@@ -74,6 +117,14 @@ internal sealed class LakeOptionsValidator : IValidateOptions<LakeOptions>
                 if (string.IsNullOrEmpty(o.S3.AccessKey) != string.IsNullOrEmpty(o.S3.SecretKey))
                 {
                     errors.Add($"{LakeOptions.Section}:S3:AccessKey and {LakeOptions.Section}:S3:SecretKey must be set together");
+                }
+                if (o.S3.PartSizeBytes is < S3LakeOptions.MIN_PART_SIZE_BYTES or > S3LakeOptions.MAX_PART_SIZE_BYTES)
+                {
+                    errors.Add($"{LakeOptions.Section}:S3:PartSizeBytes is {o.S3.PartSizeBytes}; it must be between {S3LakeOptions.MIN_PART_SIZE_BYTES} (5 MiB) and {S3LakeOptions.MAX_PART_SIZE_BYTES} (5 GiB)");
+                }
+                if (o.S3.MultipartThresholdBytes < S3LakeOptions.MIN_PART_SIZE_BYTES)
+                {
+                    errors.Add($"{LakeOptions.Section}:S3:MultipartThresholdBytes is {o.S3.MultipartThresholdBytes}; it must be at least {S3LakeOptions.MIN_PART_SIZE_BYTES} (5 MiB)");
                 }
                 break;
         }

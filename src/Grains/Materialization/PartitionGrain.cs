@@ -20,8 +20,9 @@ namespace Saiki.Orleans.Materialization;
 /// <summary>
 /// Cleanses and materializes one table partition. Batches arrive on the partition's stream; the grain checks
 /// their epoch and sequence (a gap means a batch was lost in transit, so it asks the source to replay), drops
-/// changes at or below what it has already seen (replays), buffers the rest and writes a lake file when the
-/// buffer is full or old enough. Only after data file, manifest entry and state are written does it acknowledge
+/// changes at or below what it has already seen (replays), buffers the rest and writes lake files (in the table's
+/// format) when the buffer's estimated size reaches the target file size, when it holds the maximum number of changes,
+/// or when its oldest change has waited the flush interval. Only after data file, manifest entry and state are written does it acknowledge
 /// the position to the source (with Kafka on, the changes are published and acknowledged by the brokers before
 /// the manifest entry is written). Not reentrant: a flush holds back the next batch, which is the back-pressure.
 /// </summary>
@@ -40,6 +41,13 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private readonly ILogger<PartitionGrain> _logger;
     private readonly ProcessCatalog _processes;
     private readonly List<(TableSchema Schema, ChangeEvent Event)> _buffer = new();
+    /// <summary>Estimated stored bytes of each buffered change, fixed when it is buffered, so a retried flush cuts
+    /// the same files (and so writes the same keys).</summary>
+    private readonly List<long> _bufferSizes = new();
+    private long _bufferBytes;
+    private readonly FileSizeEstimator _sizes;
+    private readonly LakeOptions _lake;
+    private LakeFormat _format;
     private readonly Stopwatch _bufferAge = new();
     private PartitionAddress _address = null!;
     private Position _lastSeen;
@@ -60,6 +68,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         KafkaPublisher kafka,
         Serializer serializer,
         IOptions<PipelineOptions> options,
+        IOptions<LakeOptions> lake,
         ProcessCatalog processes,
         ILogger<PartitionGrain> logger)
     {
@@ -72,17 +81,24 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         _manifest = new Manifest(store, layout);
         _options = options.Value;
         _logger = logger;
+        _lake = lake.Value;
+        _sizes = new FileSizeEstimator(_options.TargetFileBytes);
     }
+
+    /// <summary>Raw bytes buffered before the first file is measured by a trial encoding (or less, with a smaller target).</summary>
+    private const long CalibrationBytes = 4L << 20;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _address = PartitionAddress.Parse(this.GetPrimaryKeyString());
+        _format = _lake.FormatOf(_address.Table);
         await RecoverFromLakeAsync(cancellationToken);
         _lastSeen = _state.State.Durable;
         _epoch = _state.State.Epoch;
         _nextSequence = _state.State.NextSequence;
-        var tick = TimeSpan.FromTicks(Math.Max(_options.FlushInterval.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks));
+        // Often enough that no change waits much past the flush interval, whatever its length.
+        var tick = TimeSpan.FromTicks(Math.Clamp(_options.FlushInterval.Ticks / 4, TimeSpan.FromMilliseconds(20).Ticks, TimeSpan.FromSeconds(1).Ticks));
         this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions(tick, tick));
     }
 
@@ -118,18 +134,48 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
                 _bufferAge.Restart();
             }
             _buffer.Add((batch.Schema, change));
+            var size = _sizes.Estimate(change);
+            _bufferSizes.Add(size);
+            _bufferBytes += size;
             _lastSeen = change.Position;
             added++;
+            if (await IsFullAsync())
+            {
+                await TryFlushAsync();
+            }
         }
         if (added == 0 && _buffer.Count == 0)
         {
             // Nothing new and nothing waiting: tell the source the replayed changes are already durable.
             await AcknowledgeAsync();
         }
-        if (_buffer.Count >= _options.MaxBufferedChanges)
+    }
+
+    /// <summary>
+    /// True when the buffer makes a file of the target size or holds the most changes allowed (and no retry
+    /// back-off is running). Before any file was measured, the first time the buffer could make one it is encoded
+    /// once to learn the format's compression on this data, and the buffer's estimates are redone with it.
+    /// </summary>
+    private async Task<bool> IsFullAsync()
+    {
+        if (!_sizes.Calibrated && _bufferBytes >= Math.Min(_options.TargetFileBytes, CalibrationBytes))
         {
-            await TryFlushAsync();
+            var version = _buffer[^1].Schema.Version;
+            var start = _buffer.FindLastIndex(b => b.Schema.Version != version) + 1;
+            var sample = _buffer.GetRange(start, _buffer.Count - start);
+            _sizes.Observe(FileSizeEstimator.RawSize(sample), (await ChangeFile.WriteAsync(_format, _address, sample)).Length);
+            // A failed flush has cut files already: its retry must cut the same ones, so its estimates stay.
+            if (_failures == 0)
+            {
+                _bufferBytes = 0;
+                for (var i = 0; i < _buffer.Count; i++)
+                {
+                    _bufferSizes[i] = _sizes.Estimate(_buffer[i].Event);
+                    _bufferBytes += _bufferSizes[i];
+                }
+            }
         }
+        return (_bufferBytes >= _options.TargetFileBytes || _buffer.Count >= _options.MaxBufferedChanges) && DateTimeOffset.UtcNow >= _retryAt;
     }
 
     private async Task<ChangeEvent> ClaimAsync(string key) =>
@@ -190,9 +236,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     }
 
     /// <summary>
-    /// Writes the buffer as one file per run of changes with the same schema version (so no file mixes versions),
-    /// each followed by its manifest entry; then the state, then the acknowledgement. A failure keeps the buffer:
-    /// the retry cuts the same runs and so writes the same keys.
+    /// Writes the buffer as files of runs of changes with the same schema version (so no file mixes versions), each
+    /// closed once its estimated size reaches the target, each followed by its manifest entry; then the state, then
+    /// the acknowledgement. A failure keeps the buffer and its estimates: the retry cuts the same runs and so writes
+    /// the same keys.
     /// </summary>
     private async Task TryFlushAsync()
     {
@@ -210,9 +257,9 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             {
                 var version = _buffer[start].Schema.Version;
                 var end = start;
-                while (end < _buffer.Count && _buffer[end].Schema.Version == version)
+                for (var size = 0L; end < _buffer.Count && _buffer[end].Schema.Version == version && size < _options.TargetFileBytes; end++)
                 {
-                    end++;
+                    size += _bufferSizes[end];
                 }
                 last = await WriteFileAsync(_buffer.GetRange(start, end - start));
                 bytes += last.Bytes;
@@ -235,6 +282,8 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             SaikiMetrics.BytesWritten.Add(bytes);
             SaikiMetrics.FlushSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
             _buffer.Clear();
+            _bufferSizes.Clear();
+            _bufferBytes = 0;
             _lastError = null;
             _failures = 0;
         }
@@ -280,15 +329,16 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     {
         var first = run[0].Event;
         var last = run[^1].Event;
-        var key = _layout.DataKey(_address, first.Position, last.Position, first.CommitTime);
-        var content = ChangeFile.Write(_address, run);
+        var key = _layout.DataKey(_address, first.Position, last.Position, first.CommitTime, _format);
+        var content = await ChangeFile.WriteAsync(_format, _address, run);
+        _sizes.Observe(FileSizeEstimator.RawSize(run), content.Length);
         await _store.PutAsync(key, content);
         // Kafka before the manifest entry: an entry means "in the lake and on the bus", which recovery relies on.
         await DeadLetters.WriteAsync(_store, _layout, await _kafka.PublishAsync(_address, run));
         await _manifest.AddSchemaAsync(_address.SourceId, run[0].Schema);
         var entry = new ManifestEntry(key, _address.SourceId, _address.Table, _address.Partition, run.Count, content.Length,
             first.Position, last.Position, run.Min(b => b.Event.CommitTime), run.Max(b => b.Event.CommitTime), DateTimeOffset.UtcNow,
-            run[0].Schema.Version);
+            run[0].Schema.Version, _format);
         await _manifest.AddAsync(_address, entry);
         SaikiMetrics.FilesWritten.Add(1);
         LakeLog.Flushed(_logger, _address.ToString(), run.Count, key);
@@ -332,10 +382,12 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             adopted = true;
         }
         var orphans = 0;
-        var from = (s.LastCommitTime ?? DateTimeOffset.UtcNow.AddDays(-2)).UtcDateTime.Date;
-        for (var day = from; day <= DateTime.UtcNow.Date.AddDays(1); day = day.AddDays(1))
+        // Files are filed by the hour of their first commit time, which is not before the last durable one's (an
+        // hour of margin for commit timestamps taken out of order by concurrent transactions).
+        var from = (s.LastCommitTime ?? DateTimeOffset.UtcNow.AddDays(-2)).AddHours(-1);
+        foreach (var prefix in _layout.DataPrefixes(_address, from, DateTimeOffset.UtcNow.AddHours(1)))
         {
-            await foreach (var key in _store.ListAsync(_layout.DataPrefix(_address, new DateTimeOffset(day, TimeSpan.Zero)), null, ct))
+            await foreach (var key in _store.ListAsync(prefix, null, ct))
             {
                 if (LakeLayout.FirstPositionOfDataKey(key) is { } firstPosition && firstPosition > s.Durable)
                 {

@@ -96,6 +96,7 @@ public static class SaikiHost
         app.MapSourceEndpoints();
         app.MapLakeEndpoints();
         app.MapProcessEndpoints();
+        app.MapEventEndpoints();
         return app;
     }
 

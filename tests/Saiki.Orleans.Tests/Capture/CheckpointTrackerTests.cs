@@ -81,15 +81,8 @@ public sealed class CheckpointTrackerTests
     public void InFlight_IsReleasedBatchByBatch_EvenInsideOneUncommittedTransaction()
     {
         var t = new CheckpointTracker();
-        for (uint i = 0; i < 10; i++)
-        {
-            t.Emitted("p0", new Position(100, i));
-        }
-        t.Sealed();
-        for (uint i = 10; i < 15; i++)
-        {
-            t.Emitted("p0", new Position(100, i));
-        }
+        EmitBatch(t, 0, 10);
+        EmitBatch(t, 10, 15, seal: false);
         Assert.Equal(15, t.InFlightEvents);
         t.Acknowledged("p0", new Position(100, 9));
         Assert.Equal(5, t.InFlightEvents);
@@ -97,5 +90,33 @@ public sealed class CheckpointTrackerTests
         t.Acknowledged("p0", new Position(100, 14));
         Assert.Equal(0, t.InFlightEvents);
         Assert.True(t.Committed(120));
+    }
+
+    [Fact]
+    public void InFlight_IsReleasedUpToAnAcknowledgementInsideABatch_AndTheBatchStaysOldUntilAllOfItIsDurable()
+    {
+        var t = new CheckpointTracker();
+        EmitBatch(t, 0, 10);
+        Thread.Sleep(30);
+        // A partition wrote a file that ends in the middle of the batch (its target size was reached there).
+        t.Acknowledged("p0", new Position(100, 6));
+        Assert.Equal(3, t.InFlightEvents);
+        Assert.True(t.OldestInFlightAge >= TimeSpan.FromMilliseconds(25));
+        t.Acknowledged("p0", new Position(100, 9));
+        Assert.Equal(0, t.InFlightEvents);
+        Assert.Equal(TimeSpan.Zero, t.OldestInFlightAge);
+    }
+
+    /// <summary>Changes <paramref name="from"/> to <paramref name="to"/> (exclusive) of one transaction go out on p0 as one batch.</summary>
+    private static void EmitBatch(CheckpointTracker t, uint from, uint to, bool seal = true)
+    {
+        for (var i = from; i < to; i++)
+        {
+            t.Emitted("p0", new Position(100, i));
+        }
+        if (seal)
+        {
+            t.Sealed();
+        }
     }
 }

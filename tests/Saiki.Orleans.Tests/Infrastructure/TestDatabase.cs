@@ -12,9 +12,13 @@ public sealed class TestDatabase : IAsyncDisposable
 
     public string ConnectionString => TestEnvironment.PostgresConnection;
 
-    public static async Task<TestDatabase> CreateAsync(string prefix)
+    public static Task<TestDatabase> CreateAsync(string prefix) =>
+        CreateNamedAsync($"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 9, 40)].ToLowerInvariant());
+
+    /// <summary>A schema of a name chosen beforehand (e.g. one a cluster's settings refer to).</summary>
+    public static async Task<TestDatabase> CreateNamedAsync(string name)
     {
-        var db = new TestDatabase($"{prefix}_{Guid.NewGuid():N}"[..Math.Min(prefix.Length + 9, 40)].ToLowerInvariant());
+        var db = new TestDatabase(name);
         await db.ExecuteAsync($"CREATE SCHEMA {db.Name}");
         return db;
     }

@@ -17,6 +17,10 @@ public sealed class OptionsValidationTests
     [InlineData("Saiki:Pipeline:MaxBufferedChanges", "0", "Saiki:Pipeline:MaxBufferedChanges is 0; it must be at least 1")]
     [InlineData("Saiki:Pipeline:ResyncAfter", "00:00:00.5", "Saiki:Pipeline:ResyncAfter (00:00:00.5000000) must be longer than FlushInterval (00:00:01)")]
     [InlineData("Saiki:State:Directory", " ", "Saiki:State:Directory is required")]
+    [InlineData("Saiki:Lake:Format", "Orc", "Saiki:Lake:Format is 'Orc'; it must be JsonLines or Parquet")]
+    [InlineData("Saiki:Lake:TableFormats:public.orders", "parket", "Saiki:Lake:TableFormats:public.orders is 'parket'; it must be JsonLines or Parquet")]
+    [InlineData("Saiki:Lake:TableFormats:orders", "Parquet", "Saiki:Lake:TableFormats:orders does not name a table as schema.table")]
+    [InlineData("Saiki:Pipeline:TargetFileBytes", "100", "Saiki:Pipeline:TargetFileBytes is 100; it must be at least 1024")]
     public void BadSetting_FailsNamingIt(string key, string value, string message)
     {
         var services = new ServiceCollection();
@@ -37,6 +41,32 @@ public sealed class OptionsValidationTests
     {
         var result = new LakeOptionsValidatorProbe().Validate(new LakeOptions { Kind = LakeKind.S3, S3 = { Bucket = "b", AccessKey = "k" } });
         Assert.Contains("Saiki:Lake:S3:AccessKey and Saiki:Lake:S3:SecretKey must be set together", result);
+    }
+
+    [Fact]
+    public void MultipartSizes_RespectS3Limits()
+    {
+        var result = new LakeOptionsValidatorProbe().Validate(new LakeOptions
+        {
+            Kind = LakeKind.S3, S3 = { Bucket = "b", PartSizeBytes = 1 << 20, MultipartThresholdBytes = 1 << 20 },
+        }).ToArray();
+        Assert.Contains("Saiki:Lake:S3:PartSizeBytes is 1048576; it must be between 5242880 (5 MiB) and 5368709120 (5 GiB)", result);
+        Assert.Contains("Saiki:Lake:S3:MultipartThresholdBytes is 1048576; it must be at least 5242880 (5 MiB)", result);
+    }
+
+    [Fact]
+    public void TableFormats_OverrideTheDefaultFormat_CaseInsensitively()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Saiki:Lake:Format"] = "parquet",
+            ["Saiki:Lake:TableFormats:public.orders"] = "JsonLines",
+        }).Build();
+        var options = configuration.GetSection(LakeOptions.Section).Get<LakeOptions>()!;
+        Assert.Empty(new LakeOptionsValidatorProbe().Validate(options));
+        Assert.Equal(LakeFormat.JsonLines, options.FormatOf("public.orders"));
+        Assert.Equal(LakeFormat.Parquet, options.FormatOf("public.items"));
+        Assert.Equal(LakeFormat.JsonLines, new LakeOptions().FormatOf("public.items"));
     }
 
     private sealed class LakeOptionsValidatorProbe

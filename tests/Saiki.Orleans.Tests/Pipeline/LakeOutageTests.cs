@@ -33,16 +33,17 @@ public sealed class LakeOutageTests(LakeOutageCluster fixture) : IClassFixture<L
         Assert.Equal(100, before!.ChangesDurable);
 
         await fixture.Proxy.DownAsync();
-        var outageStart = (string)(await db.ScalarAsync("SELECT pg_current_wal_lsn()::text"))!;
-        await db.ExecuteAsync($"INSERT INTO {s}.t SELECT g, 1 FROM generate_series(101, 300) g; UPDATE {s}.t SET v = v + 1 WHERE id % 2 = 0;");
+        await db.ExecuteAsync($"BEGIN; INSERT INTO {s}.t SELECT g, 1 FROM generate_series(101, 300) g; UPDATE {s}.t SET v = v + 1 WHERE id % 2 = 0; COMMIT;");
+        var outageWritesEnd = (string)(await db.ScalarAsync("SELECT pg_current_wal_lsn()::text"))!;
         var partition = fixture.Cluster.Client.GetGrain<IPartitionGrain>(new PartitionAddress(s, $"{s}.t", 0).ToString());
         var failing = await Eventually.MatchAsync(partition.GetAsync, p => p.LastError is not null, TimeSpan.FromSeconds(20));
         Assert.NotNull(failing.LastError);
         Assert.True(failing.BufferedRows > 0);
         var during = await fixture.Client.GetSourceAsync(s);
         Assert.Equal(100, during!.ChangesDurable);
-        // Heartbeats from before the outage writes may still confirm; nothing after them can.
-        Assert.Equal(true, await db.ScalarAsync($"SELECT confirmed_flush_lsn <= '{outageStart}'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
+        // Heartbeats before the outage transaction's commit may still confirm; none after it can while its changes are
+        // not durable (a confirmed position past the commit would be at or beyond this LSN, read right after it).
+        Assert.Equal(true, await db.ScalarAsync($"SELECT confirmed_flush_lsn < '{outageWritesEnd}'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
 
         fixture.Proxy.Up();
         var replay = await fixture.AssertLakeMatchesAsync(db, s, $"{s}.t", ["id"], 2, TimeSpan.FromSeconds(90));

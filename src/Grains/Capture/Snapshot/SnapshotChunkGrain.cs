@@ -24,7 +24,8 @@ namespace Saiki.Orleans.Capture.Snapshot;
 /// holds when the table was rewritten after the consistent point: an old snapshot would see it empty.
 /// </summary>
 [ActivationCountBasedPlacement]
-public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, IOptions<PrivacyOptions> privacy, ILogger<SnapshotChunkGrain> logger)
+public sealed class SnapshotChunkGrain(
+    ILakeStore store, LakeLayout layout, KafkaPublisher kafka, IOptions<PrivacyOptions> privacy, IOptions<LakeOptions> lake, ILogger<SnapshotChunkGrain> logger)
     : Grain, ISnapshotChunkGrain
 {
     /// <inheritdoc />
@@ -44,7 +45,8 @@ public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, Kafk
         var address = new PartitionAddress(work.SourceId, work.Table, -1);
         var columns = string.Join(", ", source.Columns.Select(c => PostgresNames.Quote(c.Name)));
         var range = $"ctid >= '({work.FromPage},0)'::tid" + (work.ToPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
-        using var file = new ChangeFileWriter(address);
+        var format = lake.Value.FormatOf(work.Table);
+        using var file = ChangeFileWriter.Create(format, address, schema);
         var bus = kafka.Begin(address);
         using (var copy = await conn.BeginTextExportAsync($"COPY (SELECT {columns} FROM {PostgresNames.QuoteQualified(work.Table)} WHERE {range}) TO STDOUT", ct))
         {
@@ -56,8 +58,8 @@ public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, Kafk
             }
         }
         await tx.CommitAsync(ct);
-        var content = file.Finish();
-        var key = layout.SnapshotDataKey(work.SourceId, work.Table, work.Chunk);
+        var content = await file.FinishAsync(ct);
+        var key = layout.SnapshotDataKey(work.SourceId, work.Table, work.Chunk, format);
         await store.PutAsync(key, content, ct);
         if (bus is not null)
         {
@@ -67,7 +69,7 @@ public sealed class SnapshotChunkGrain(ILakeStore store, LakeLayout layout, Kafk
         await manifest.AddSchemaAsync(work.SourceId, schema, ct);
         await manifest.AddSnapshotChunkAsync(work.Chunk, new ManifestEntry(
             key, work.SourceId, work.Table, -1, file.Count, content.Length, position, position, work.SnapshotTime, work.SnapshotTime, DateTimeOffset.UtcNow,
-            schema.Version), ct);
+            schema.Version, format), ct);
         SaikiMetrics.RowsWritten.Add(file.Count);
         SaikiMetrics.FilesWritten.Add(1);
         SaikiMetrics.BytesWritten.Add(content.Length);

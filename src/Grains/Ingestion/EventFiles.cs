@@ -1,0 +1,78 @@
+using System.IO.Compression;
+using System.Text;
+using System.Text.Json;
+using Saiki.Orleans.Lake;
+
+namespace Saiki.Orleans.Ingestion;
+
+/// <summary>
+/// Where business events land and how: gzip JSON Lines, one file per hour of event time per write, keys named
+/// by a sequence number the writer persists, so a retried write lands on the same key.
+/// <list type="bullet">
+/// <item><c>{prefix}/_events/{event type}/dt=YYYY-MM-DD/hr=HH/{seq}.jsonl.gz</c> — events posted over REST</item>
+/// <item><c>{prefix}/{source}/events/dt=…/hr=…/{seq}.jsonl.gz</c> — events of a Kafka topic source, in event-time order</item>
+/// <item><c>{prefix}/_late/{source}/dt=…/hr=…/{seq}.jsonl.gz</c> — events that came too late or were invalid, each
+/// line <c>{"reason":…,"partition":…,"offset":…,"event":…}</c></item>
+/// </list>
+/// </summary>
+public sealed class EventFiles(ILakeStore store, string prefix)
+{
+    private readonly string _prefix = prefix.Length == 0 ? "" : prefix + "/";
+
+    /// <summary>Folder of events posted for an event type.</summary>
+    public string PostedPrefix(string eventType) => $"{_prefix}_events/{eventType}/";
+
+    /// <summary>Folder of a Kafka source's cleansed events.</summary>
+    public string SourcePrefix(string source) => $"{_prefix}{source}/events/";
+
+    /// <summary>Folder of a Kafka source's late and invalid events.</summary>
+    public string LatePrefix(string source) => $"{_prefix}_late/{source}/";
+
+    /// <summary>Writes lines grouped by the hour of their time under <paramref name="folder"/>; returns the keys written.</summary>
+    public async Task<IReadOnlyList<string>> WriteAsync(string folder, long sequence, IEnumerable<(DateTimeOffset Time, string Line)> lines, CancellationToken ct = default)
+    {
+        var keys = new List<string>();
+        foreach (var hour in lines.GroupBy(l => new DateTimeOffset(l.Time.UtcTicks - l.Time.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero)).OrderBy(g => g.Key))
+        {
+            var key = $"{folder}dt={hour.Key:yyyy-MM-dd}/hr={hour.Key:HH}/{sequence:D12}.jsonl.gz";
+            using var buffer = new MemoryStream();
+            await using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+            {
+                foreach (var (_, line) in hour)
+                {
+                    var bytes = Encoding.UTF8.GetBytes(line);
+                    gzip.Write(bytes);
+                    gzip.WriteByte((byte)'\n');
+                }
+            }
+            await store.PutAsync(key, buffer.ToArray(), ct);
+            keys.Add(key);
+        }
+        return keys;
+    }
+
+    /// <summary>A late-location line.</summary>
+    public static string LateLine(string reason, int? partition, long? offset, string eventText) =>
+        JsonSerializer.Serialize(new { reason, partition, offset, @event = eventText });
+
+    /// <summary>Reads the lines of every file under a folder, in key order (tests and tools).</summary>
+    public async Task<List<string>> ReadAllAsync(string folder, CancellationToken ct = default)
+    {
+        var lines = new List<string>();
+        var keys = new List<string>();
+        await foreach (var key in store.ListAsync(folder, null, ct))
+        {
+            keys.Add(key);
+        }
+        foreach (var key in keys.Order(StringComparer.Ordinal))
+        {
+            var bytes = await store.GetAsync(key, ct) ?? [];
+            using var reader = new StreamReader(new GZipStream(new MemoryStream(bytes), CompressionMode.Decompress));
+            while (await reader.ReadLineAsync(ct) is { } line)
+            {
+                lines.Add(line);
+            }
+        }
+        return lines;
+    }
+}
