@@ -6,8 +6,9 @@ using Saiki.Orleans.Lake;
 namespace Saiki.Orleans.Ingestion;
 
 /// <summary>
-/// Where business events land and how: gzip JSON Lines, one file per hour of event time per write, keys named
-/// by a sequence number the writer persists, so a retried write lands on the same key.
+/// Where business events land and how: gzip JSON Lines, one file per write, filed under the hour of its first
+/// event (as change files are under their first change's) and named by a sequence number the writer persists, so
+/// a retried write replaces the whole file under the same key.
 /// <list type="bullet">
 /// <item><c>{prefix}/_events/{event type}/dt=YYYY-MM-DD/hr=HH/{seq}.jsonl.gz</c> — events posted over REST</item>
 /// <item><c>{prefix}/{source}/events/dt=…/hr=…/{seq}.jsonl.gz</c> — events of a Kafka topic source, in event-time order</item>
@@ -28,27 +29,21 @@ public sealed class EventFiles(ILakeStore store, string prefix)
     /// <summary>Folder of a Kafka source's late and invalid events.</summary>
     public string LatePrefix(string source) => $"{_prefix}_late/{source}/";
 
-    /// <summary>Writes lines grouped by the hour of their time under <paramref name="folder"/>; returns the keys written.</summary>
-    public async Task<IReadOnlyList<string>> WriteAsync(string folder, long sequence, IEnumerable<(DateTimeOffset Time, string Line)> lines, CancellationToken ct = default)
+    /// <summary>Writes lines (in order) as one file under <paramref name="folder"/>; returns its key.</summary>
+    public async Task<string> WriteAsync(string folder, long sequence, IReadOnlyList<(DateTimeOffset Time, string Line)> lines, CancellationToken ct = default)
     {
-        var keys = new List<string>();
-        foreach (var hour in lines.GroupBy(l => new DateTimeOffset(l.Time.UtcTicks - l.Time.UtcTicks % TimeSpan.TicksPerHour, TimeSpan.Zero)).OrderBy(g => g.Key))
+        var key = $"{folder}dt={lines[0].Time.UtcDateTime:yyyy-MM-dd}/hr={lines[0].Time.UtcDateTime:HH}/{sequence:D12}.jsonl.gz";
+        using var buffer = new MemoryStream();
+        await using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
         {
-            var key = $"{folder}dt={hour.Key:yyyy-MM-dd}/hr={hour.Key:HH}/{sequence:D12}.jsonl.gz";
-            using var buffer = new MemoryStream();
-            await using (var gzip = new GZipStream(buffer, CompressionLevel.Fastest, leaveOpen: true))
+            foreach (var (_, line) in lines)
             {
-                foreach (var (_, line) in hour)
-                {
-                    var bytes = Encoding.UTF8.GetBytes(line);
-                    gzip.Write(bytes);
-                    gzip.WriteByte((byte)'\n');
-                }
+                gzip.Write(Encoding.UTF8.GetBytes(line));
+                gzip.WriteByte((byte)'\n');
             }
-            await store.PutAsync(key, buffer.ToArray(), ct);
-            keys.Add(key);
         }
-        return keys;
+        await store.PutAsync(key, buffer.ToArray(), ct);
+        return key;
     }
 
     /// <summary>A late-location line.</summary>

@@ -89,13 +89,13 @@ public sealed partial class EventTypeGrain(
         if (fresh.Count > 0)
         {
             // Durable first (same key on a retry: the sequence only moves after success), then remembered.
-            var keys = await _files.WriteAsync(_files.PostedPrefix(definition.Name), s.Batches + 1, fresh.Select(e => (e.OccurredAt, e.Json)));
+            await _files.WriteAsync(_files.PostedPrefix(definition.Name), s.Batches + 1, fresh.Select(e => (e.OccurredAt, e.Json)).ToArray());
             foreach (var e in fresh)
             {
                 _eids.Add(e.Eid);
             }
             s.Batches++;
-            s.Files += keys.Count;
+            s.Files++;
             s.Accepted += fresh.Count;
         }
         s.Duplicates += checks.Length - fresh.Count;

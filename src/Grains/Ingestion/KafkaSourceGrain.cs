@@ -311,11 +311,20 @@ public sealed partial class KafkaSourceGrain(
         try
         {
             var sequence = s.Flushes + 1;
-            var files = _unwritten.Count > 0 ? await _files.WriteAsync(_files.SourcePrefix(spec.Id), sequence, _unwritten.Select(u => (u.Time, u.Line)), ct) : [];
-            var late = _lateUnwritten.Count > 0 ? await _files.WriteAsync(_files.LatePrefix(spec.Id), sequence, _lateUnwritten.Select(u => (u.Time, u.Line)), ct) : [];
+            var files = 0;
+            if (_unwritten.Count > 0)
+            {
+                await _files.WriteAsync(_files.SourcePrefix(spec.Id), sequence, _unwritten.Select(u => (u.Time, u.Line)).ToArray(), ct);
+                files++;
+            }
+            if (_lateUnwritten.Count > 0)
+            {
+                await _files.WriteAsync(_files.LatePrefix(spec.Id), sequence, _lateUnwritten.Select(u => (u.Time, u.Line)).ToArray(), ct);
+                files++;
+            }
             s.Flushes = sequence;
             s.Written += _unwritten.Count;
-            s.Files += files.Count + late.Count;
+            s.Files += files;
             s.Eids = _cleanser.SaveEids();
             s.WatermarkTicks = _cleanser.WatermarkTicks;
             await state.WriteStateAsync();
