@@ -29,7 +29,8 @@ export const REQUIRED_ENV = [
 const KNOWN_SAIKI_ENV = [
   /^Saiki__Silo__(ClusterId|ServiceId|AdvertisedAddress|Name|SiloPort|GatewayPort|ShutdownTimeoutSeconds)$/,
   /^Saiki__Cluster__(Kind|ConnectionString|ApplySchema)$/,
-  /^Saiki__Lake__(Kind|Prefix)$/,
+  /^Saiki__Lake__(Kind|Prefix|Format)$/,
+  /^Saiki__Lake__TableFormats__[A-Za-z0-9_]+\.[A-Za-z0-9_]+$/,
   /^Saiki__Lake__S3__(Bucket|ServiceUrl|Region|ForcePathStyle|CreateBucket|AccessKey|SecretKey)$/,
   /^Saiki__Kafka__(BootstrapServers|TopicTemplate)$/,
   /^Saiki__Kafka__Producer__[a-z][a-z0-9_.]*$/,
