@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Saiki.Orleans.Capture.Postgres;
 using Saiki.Orleans.Client;
+using Saiki.Orleans.Processes;
 using Saiki.Orleans.Silo.Hosting;
 using Saiki.Orleans.Sources;
 
@@ -34,6 +35,12 @@ internal static class DemoJob
         await app.StartAsync();
         var client = app.Services.GetRequiredService<SaikiClient>();
         var spec = new PostgresSourceSpec(SourceId, options.ConnectionString!, DemoWorkload.Tables, 4);
+        // Watched on the dashboard: an order is paid within 30 s of its creation, unless it is deleted first.
+        var demoProcess = new ProcessDefinition("order-to-payment", [
+            new ProcessStep("created", SourceId, "shop.orders", "id"),
+            new ProcessStep("paid", SourceId, "shop.payments", "order_id", Deadline: new StepDeadline("created", TimeSpan.FromSeconds(30)), Terminal: true),
+            new ProcessStep("deleted", SourceId, "shop.orders", "id", ["delete"], Terminal: true),
+        ]);
         var existing = await client.GetSourceAsync(SourceId);
         if (existing is { State: SourceState.Failed })
         {
@@ -48,6 +55,10 @@ internal static class DemoJob
             await DemoWorkload.ResetSchemaAsync(spec.ConnectionString, stop.Token);
             await PostgresSourceAdmin.DropPublicationAndSlotAsync(spec, stop.Token);
             await client.RegisterPostgresSourceAsync(spec);
+        }
+        if (await client.GetProcessAsync(demoProcess.Name) is null)
+        {
+            await client.RegisterProcessAsync(demoProcess);
         }
         var urls = string.Join(", ", app.Urls);
         Console.WriteLine($"Saiki demo: capturing {string.Join(", ", DemoWorkload.Tables)} into {Path.GetFullPath(options.LakeDirectory)}; dashboard at {urls}; Ctrl+C stops.");
