@@ -16,18 +16,17 @@ namespace Saiki.Orleans.Ingestion;
 /// line <c>{"reason":…,"partition":…,"offset":…,"event":…}</c></item>
 /// </list>
 /// </summary>
-public sealed class EventFiles(ILakeStore store, string prefix)
+public sealed class EventFiles(ILakeStore store, LakeLayout layout)
 {
-    private readonly string _prefix = prefix.Length == 0 ? "" : prefix + "/";
 
     /// <summary>Folder of events posted for an event type.</summary>
-    public string PostedPrefix(string eventType) => $"{_prefix}_events/{eventType}/";
+    public string PostedPrefix(string eventType) => layout.Key($"_events/{eventType}/");
 
     /// <summary>Folder of a Kafka source's cleansed events.</summary>
-    public string SourcePrefix(string source) => $"{_prefix}{source}/events/";
+    public string SourcePrefix(string source) => layout.Key($"{source}/events/");
 
     /// <summary>Folder of a Kafka source's late and invalid events.</summary>
-    public string LatePrefix(string source) => $"{_prefix}_late/{source}/";
+    public string LatePrefix(string source) => layout.Key($"_late/{source}/");
 
     /// <summary>Writes lines (in order) as one file under <paramref name="folder"/>; returns its key.</summary>
     public async Task<string> WriteAsync(string folder, long sequence, IReadOnlyList<(DateTimeOffset Time, string Line)> lines, CancellationToken ct = default)

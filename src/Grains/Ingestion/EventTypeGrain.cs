@@ -14,12 +14,12 @@ namespace Saiki.Orleans.Ingestion;
 public sealed partial class EventTypeGrain(
     [PersistentState("event-type", SaikiNames.Storage)] IPersistentState<EventTypeState> state,
     ILakeStore store,
-    IOptions<LakeOptions> lake) : Grain, IEventTypeGrain
+    LakeLayout layout) : Grain, IEventTypeGrain
 {
     /// <summary>Event ids remembered per type to drop repeats.</summary>
     public const int DEDUP_WINDOW = 100_000;
 
-    private readonly EventFiles _files = new(store, lake.Value.Prefix);
+    private readonly EventFiles _files = new(store, layout);
     private EventValidator? _validator;
     private EidWindow? _eids;
 

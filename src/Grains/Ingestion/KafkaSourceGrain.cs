@@ -25,7 +25,7 @@ namespace Saiki.Orleans.Ingestion;
 public sealed partial class KafkaSourceGrain(
     [PersistentState("kafka-source", SaikiNames.Storage)] IPersistentState<KafkaSourceState> state,
     ILakeStore store,
-    IOptions<LakeOptions> lake,
+    LakeLayout layout,
     IOptions<PipelineOptions> pipeline,
     ILogger<KafkaSourceGrain> logger) : Grain, IKafkaSourceGrain, IRemindable
 {
@@ -33,7 +33,7 @@ public sealed partial class KafkaSourceGrain(
     public static readonly TimeSpan DEFAULT_ALLOWED_LATENESS = TimeSpan.FromSeconds(10);
     private const string KEEP_ALIVE = "consume";
 
-    private readonly EventFiles _files = new(store, lake.Value.Prefix);
+    private readonly EventFiles _files = new(store, layout);
     private readonly EventValidator _validator = new(null);
     private readonly ConcurrentQueue<List<TopicPartitionOffset>> _commits = new();
     private readonly ConcurrentQueue<int> _assigned = new();

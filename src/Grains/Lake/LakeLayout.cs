@@ -15,6 +15,9 @@ public sealed class LakeLayout(string prefix)
 {
     private readonly string _prefix = prefix.Length == 0 ? "" : prefix + "/";
 
+    /// <summary>A key under the lake's prefix.</summary>
+    public string Key(string relative) => _prefix + relative;
+
     /// <summary>File name extension of a format, with its leading dot.</summary>
     public static string ExtensionOf(LakeFormat format) => format switch
     {

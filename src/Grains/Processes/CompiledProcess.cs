@@ -144,15 +144,18 @@ public sealed partial class CompiledProcess
         return new CompiledProcess(definition);
     }
 
-    /// <summary>Process partition of a business key (FNV-1a of its UTF-16 code units).</summary>
-    public int PartitionOf(string key)
+    /// <summary>Process partition of a business key.</summary>
+    public int PartitionOf(string key) => PartitionOf(key, Definition.Partitions);
+
+    /// <summary>Process partition of a business key among <paramref name="partitions"/> (FNV-1a of its UTF-16 code units).</summary>
+    public static int PartitionOf(string key, int partitions)
     {
         var hash = 2166136261u;
         foreach (var c in key)
         {
             hash = (hash ^ c) * 16777619u;
         }
-        return (int)(hash % (uint)Definition.Partitions);
+        return (int)(hash % (uint)partitions);
     }
 
     /// <summary>Grain key of a process partition.</summary>

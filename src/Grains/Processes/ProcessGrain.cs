@@ -58,7 +58,7 @@ public sealed class ProcessGrain([PersistentState("process", SaikiNames.Storage)
     public Task<InstanceView?> GetInstanceAsync(string key) =>
         state.State.Definition is not { } d
             ? Task.FromResult<InstanceView?>(null)
-            : GrainFactory.GetGrain<IProcessPartitionGrain>(CompiledProcess.PartitionKey(d.Name, CompiledProcess.Compile(d).PartitionOf(key))).GetInstanceAsync(key);
+            : GrainFactory.GetGrain<IProcessPartitionGrain>(CompiledProcess.PartitionKey(d.Name, CompiledProcess.PartitionOf(key, d.Partitions))).GetInstanceAsync(key);
 
     /// <inheritdoc />
     public async Task<ProcessSeries> GetSeriesAsync(int minutes)

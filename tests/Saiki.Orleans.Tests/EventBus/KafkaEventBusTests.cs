@@ -99,26 +99,10 @@ public sealed class KafkaEventBusTests(KafkaPipelineCluster fixture) : IClassFix
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
     }
 
-    private List<(int Partition, string Key, string Pos, string Op, JsonElement Value)> Consume(string topic, int expected)
-    {
-        using var consumer = new ConsumerBuilder<string, string>(new ConsumerConfig
+    private List<(int Partition, string Key, string Pos, string Op, JsonElement Value)> Consume(string topic, int expected) =>
+        KafkaTopicReader.Read(fixture.Kafka.BootstrapServers, topic, expected).Select(r =>
         {
-            BootstrapServers = fixture.Kafka.BootstrapServers, GroupId = "check-" + Guid.NewGuid().ToString("N"),
-            AutoOffsetReset = AutoOffsetReset.Earliest, EnableAutoCommit = false,
-        }).Build();
-        consumer.Subscribe(topic);
-        var messages = new List<(int, string, string, string, JsonElement)>();
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        while (DateTime.UtcNow < deadline && messages.Count < expected)
-        {
-            if (consumer.Consume(TimeSpan.FromMilliseconds(200)) is { } r)
-            {
-                var value = JsonDocument.Parse(r.Message.Value).RootElement.Clone();
-                messages.Add((r.Partition.Value, r.Message.Key, value.GetProperty("source").GetProperty("pos").GetString()!, value.GetProperty("op").GetString()!, value));
-            }
-        }
-        // Nothing beyond the expected count: no duplicates.
-        Assert.Null(consumer.Consume(TimeSpan.FromMilliseconds(500)));
-        return messages;
-    }
+            var value = JsonDocument.Parse(r.Message.Value).RootElement.Clone();
+            return (r.Partition.Value, r.Message.Key, value.GetProperty("source").GetProperty("pos").GetString()!, value.GetProperty("op").GetString()!, value);
+        }).ToList();
 }

@@ -46,7 +46,7 @@ public sealed class EventIngestionTests : IAsyncLifetime
         Assert.Contains(results[1].Errors, e => e.StartsWith("/total:", StringComparison.Ordinal));
         Assert.Contains("/metadata/eid: required, a UUID", results[2].Errors);
         Assert.Contains("/metadata/occurred_at: required, an RFC 3339 date-time", results[2].Errors);
-        var files = new EventFiles(new LocalLakeStore(Path.Combine(_silo.Work, "lake")), "");
+        var files = new EventFiles(new LocalLakeStore(Path.Combine(_silo.Work, "lake")), new LakeLayout(""));
         Assert.Empty(await files.ReadAllAsync(files.PostedPrefix(type)));
 
         var ok = await _silo.Http.PostAsJsonAsync($"/event-types/{type}/events", good.Select((eid, i) => Event(eid, $"o-{i}", i * 1.5, $"2026-11-27T1{i % 2}:15:00Z")).ToArray());

@@ -2,6 +2,7 @@ using System.Text.Json;
 using Confluent.Kafka;
 using Orleans;
 using Saiki.Orleans.Ingestion;
+using Saiki.Orleans.Lake;
 using Saiki.Orleans.Tests.EventBus;
 using Saiki.Orleans.Tests.Infrastructure;
 
@@ -37,7 +38,7 @@ public sealed class KafkaSourceCrashTests(KafkaPipelineCluster fixture) : IClass
         var victim = await fixture.KillSiloHoldingAsync(source);
         await producing;
 
-        var files = new EventFiles(fixture.Lake, "");
+        var files = new EventFiles(fixture.Lake, fixture.Layout);
         var written = await Eventually.MatchAsync(() => files.ReadAllAsync(files.SourcePrefix(id)), l => l.Count >= 1500, TimeSpan.FromSeconds(90));
         Assert.Equal(events.Select(e => e.N), written.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("n").GetInt32()));
         Assert.Empty(await files.ReadAllAsync(files.LatePrefix(id)));

@@ -65,7 +65,7 @@ public sealed class KafkaSourceTests : IAsyncLifetime
         await ProduceAsync(late);
         var info = await Eventually.MatchAsync(() => _silo.Http.GetFromJsonAsync<KafkaSourceInfo>("/api/sources/kafka/orders-k", SaikiRestClient.Json),
             i => i!.Late == 5 && i.Invalid == 3, TimeSpan.FromSeconds(30));
-        var files = new EventFiles(new LocalLakeStore(Path.Combine(_silo.Work, "lake")), "");
+        var files = new EventFiles(new LocalLakeStore(Path.Combine(_silo.Work, "lake")), new LakeLayout(""));
         Assert.Equal((300L, 40L, 5L, 3L, 348L), (info!.Written, info.Duplicates, info.Late, info.Invalid, info.Consumed));
         var written = (await files.ReadAllAsync(files.SourcePrefix("orders-k"))).Select(l => JsonDocument.Parse(l).RootElement).ToList();
         Assert.Equal(events.Select(e => e.N), written.Select(w => w.GetProperty("n").GetInt32()));

@@ -22,37 +22,17 @@ public sealed class CrashTests(CrashCluster fixture) : IClassFixture<CrashCluste
         await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.accounts", $"{s}.transfers"], 4));
         await db.ExecuteAsync($"INSERT INTO {s}.accounts SELECT g, 1000, 0 FROM generate_series(1, 50) g");
 
-        using var stop = new CancellationTokenSource();
-        var transactions = 0;
-        var workload = Task.Run(async () =>
-        {
-            var random = new Random(7);
-            for (var id = 1L; !stop.IsCancellationRequested; id++)
-            {
-                int a = random.Next(1, 51), b = random.Next(1, 51), amount = random.Next(1, 20);
-                await db.ExecuteAsync($"""
-                    BEGIN;
-                    UPDATE {s}.accounts SET balance = balance - {amount}, version = version + 1 WHERE id = {a};
-                    UPDATE {s}.accounts SET balance = balance + {amount}, version = version + 1 WHERE id = {b};
-                    INSERT INTO {s}.transfers VALUES ({id}, {a}, {b}, {amount});
-                    {(id % 25 == 0 ? $"DELETE FROM {s}.transfers WHERE id = {id - 10};" : "")}
-                    COMMIT;
-                    """);
-                Interlocked.Increment(ref transactions);
-                await Task.Delay(2);
-            }
-        });
+        await using var workload = new TransferWorkload(db, s, accounts: 50, seed: 7, TimeSpan.FromMilliseconds(2), deleteEvery: 25);
 
         // Let capture and materialization get going, then kill the source's silo without warning.
         await Eventually.MatchAsync(async () => (await fixture.Client.GetSourceAsync(s))?.ChangesDurable ?? 0, n => n > 500);
         var source = fixture.Cluster.Client.GetGrain<ISourceGrain>(s);
-        var before = Volatile.Read(ref transactions);
+        var advanced = workload.AdvanceAsync(300);
         var victim = await fixture.KillSiloHoldingAsync(source);
 
         // The workload keeps writing while the cluster notices and the source restarts elsewhere.
-        await Eventually.MatchAsync(() => Task.FromResult(Volatile.Read(ref transactions)), n => n > before + 300);
-        await stop.CancelAsync();
-        await workload;
+        await advanced;
+        await workload.StopAsync();
 
         foreach (var (table, key) in new[] { ("accounts", new[] { "id" }), ("transfers", new[] { "id" }) })
         {

@@ -40,25 +40,7 @@ public sealed class ElasticityTests(ElasticCluster fixture) : IClassFixture<Elas
         await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.accounts", $"{s}.transfers"], partitions));
         var management = fixture.Cluster.Client.GetGrain<IManagementGrain>(0);
 
-        using var stop = new CancellationTokenSource();
-        var transactions = 0;
-        var workload = Task.Run(async () =>
-        {
-            var random = new Random(11);
-            for (var id = 1L; !stop.IsCancellationRequested; id++)
-            {
-                int a = random.Next(1, 51), b = random.Next(1, 51), amount = random.Next(1, 20);
-                await db.ExecuteAsync($"""
-                    BEGIN;
-                    UPDATE {s}.accounts SET balance = balance - {amount}, version = version + 1 WHERE id = {a};
-                    UPDATE {s}.accounts SET balance = balance + {amount}, version = version + 1 WHERE id = {b};
-                    INSERT INTO {s}.transfers VALUES ({id}, {a}, {b}, {amount});
-                    COMMIT;
-                    """);
-                Interlocked.Increment(ref transactions);
-                await Task.Delay(3);
-            }
-        });
+        await using var workload = new TransferWorkload(db, s, accounts: 50, seed: 11, TimeSpan.FromMilliseconds(3));
         await Eventually.MatchAsync(async () => (await fixture.Client.GetSourceAsync(s))?.ChangesDurable ?? 0, n => n > 300);
         var original = fixture.Cluster.Silos.Single();
 
@@ -89,13 +71,12 @@ public sealed class ElasticityTests(ElasticCluster fixture) : IClassFixture<Elas
         var survivor = added.First(a => a.SiloAddress != capturing.SiloAddress);
         foreach (var silo in new[] { original, added[0], added[1] }.Where(x => x.SiloAddress != survivor.SiloAddress).OrderBy(x => x.SiloAddress == capturing.SiloAddress ? 0 : 1))
         {
-            var before = Volatile.Read(ref transactions);
+            var advanced = workload.AdvanceAsync(150);
             await fixture.Cluster.StopSiloAsync(silo);
-            await Eventually.MatchAsync(() => Task.FromResult(Volatile.Read(ref transactions)), n => n > before + 150);
+            await advanced;
         }
         Assert.Single(fixture.Cluster.GetActiveSilos());
-        await stop.CancelAsync();
-        await workload;
+        await workload.StopAsync();
 
         // The capture grain moved with its slot position: every change exactly once, in order.
         foreach (var (table, key) in new[] { ("accounts", new[] { "id" }), ("transfers", new[] { "id" }) })
