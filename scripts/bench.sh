@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks against real services on this machine, one subcommand per benchmark.
 #
-# Usage: scripts/bench.sh postgres|downstream|monitoring [options]
+# Usage: scripts/bench.sh postgres|downstream|monitoring|dynamodb [options]
 #   postgres    starts a throwaway PostgreSQL (scripts/services.sh), builds the silo and the benchmark in Release,
 #               and in one run compares Saiki with PostgreSQL's own tools: 1,000,000 row changes through
 #               pg_recvlogical vs. Saiki's capture into durable lake files, a 5,000,000-row table through one
@@ -15,6 +15,10 @@
 #   monitoring  builds the benchmark in Release and, in process, routes cleansed change events through process
 #               monitoring (step matching, business keys, per-partition engines, watermarks) holding 100,000 open
 #               instances: memory per open instance and events/s (bpm_bytes_per_open_instance, bpm_events_per_s).
+#   dynamodb    starts DynamoDB Local (scripts/services.sh), builds the silo and the benchmark in Release, writes
+#               40,000 changes to a table with a stream, reads them with a plain GetRecords loop (the baseline), then
+#               captures the same stream with the shipped silo into durable lake files (dynamodb_rows_per_s,
+#               getrecords_rows_per_s, dynamodb_ratio_vs_getrecords). Options: `scripts/bench.sh dynamodb --help`.
 #
 # Progress goes to stderr; stdout ends with machine-readable name=value lines (error=... for a part that
 # failed, whose numbers are then NA). Exit status: 0 all parts ran, 1 a part failed, 2 usage error.
@@ -55,6 +59,13 @@ case $bench in
   monitoring)
     dotnet build tests/Saiki.Orleans.Bench/Saiki.Orleans.Bench.csproj -c Release -nologo -v quiet >&2
     exec dotnet "$bench_dll" monitoring "$@"
+    ;;
+  dynamodb)
+    scripts/services.sh install dynamodb
+    eval "$(scripts/services.sh start dynamodb)"
+    dotnet build src/Silo/Silo.csproj -c Release -nologo -v quiet >&2
+    dotnet build tests/Saiki.Orleans.Bench/Saiki.Orleans.Bench.csproj -c Release -nologo -v quiet >&2
+    exec dotnet "$bench_dll" dynamodb --silo src/Silo/bin/Release/net10.0/Saiki.Orleans.Silo.dll "$@"
     ;;
   -h|--help|help) usage ;;
   *)

@@ -21,6 +21,16 @@ public sealed class SaikiClient(IClusterClient cluster)
     public Task<SourceInfo> RegisterPostgresSourceAsync(PostgresSourceSpec spec) => Registry.RegisterPostgresAsync(spec);
 
     /// <summary>
+    /// Validates a DynamoDB table (exists, stream enabled with NEW_AND_OLD_IMAGES or NEW_IMAGE) and starts capture:
+    /// a parallel Scan snapshot (if asked), then the stream, shard by shard.
+    /// </summary>
+    /// <exception cref="SourceValidationException">The registration was refused; nothing was created.</exception>
+    public Task<SourceInfo> RegisterDynamoSourceAsync(DynamoSourceSpec spec) => Registry.RegisterDynamoAsync(spec);
+
+    /// <summary>Starts a failed DynamoDB source over (truncate in the lake, new snapshot, stream from then on).</summary>
+    public Task<SourceInfo> ResnapshotDynamoSourceAsync(string id) => cluster.GetGrain<IDynamoSourceGrain>(id).ResnapshotAsync();
+
+    /// <summary>
     /// Adds tables to a registered source; their existing rows are snapshotted incrementally while the stream keeps
     /// flowing, so the result equals a fresh full snapshot.
     /// </summary>
@@ -28,7 +38,7 @@ public sealed class SaikiClient(IClusterClient cluster)
     public Task<SourceInfo> AddTablesAsync(string id, IReadOnlyList<string> tables) => cluster.GetGrain<ISourceGrain>(id).AddTablesAsync(tables);
 
     /// <summary>Status of one source, or null when it is not registered.</summary>
-    public Task<SourceInfo?> GetSourceAsync(string id) => cluster.GetGrain<ISourceGrain>(id).GetAsync();
+    public Task<SourceInfo?> GetSourceAsync(string id) => Registry.GetAsync(id);
 
     /// <summary>All registered sources.</summary>
     public Task<IReadOnlyList<SourceInfo>> ListSourcesAsync() => Registry.ListAsync();

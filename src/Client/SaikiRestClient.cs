@@ -35,6 +35,10 @@ public sealed class SaikiRestClient : IDisposable
     public async Task<SourceInfo> RegisterPostgresSourceAsync(PostgresSourceSpec spec, CancellationToken ct = default) =>
         await ReadAsync<SourceInfo>(await _http.PostAsJsonAsync("api/sources/postgres", spec, Json, ct), ct);
 
+    /// <summary>Registers a DynamoDB table source (validated by the silo; nothing is created when refused).</summary>
+    public async Task<SourceInfo> RegisterDynamoSourceAsync(DynamoSourceSpec spec, CancellationToken ct = default) =>
+        await ReadAsync<SourceInfo>(await _http.PostAsJsonAsync("api/sources/dynamodb", spec, Json, ct), ct);
+
     /// <summary>Adds tables to a running source (incremental snapshot).</summary>
     public async Task<SourceInfo> AddTablesAsync(string id, IReadOnlyList<string> tables, CancellationToken ct = default) =>
         await ReadAsync<SourceInfo>(await _http.PostAsJsonAsync($"api/sources/{Uri.EscapeDataString(id)}/tables", new { tables }, Json, ct), ct);

@@ -97,7 +97,7 @@ internal sealed record BenchOptions
     }
 
     /// <summary>The Release silo of the repository this benchmark was built in (found by walking up to the solution file).</summary>
-    private static string DefaultSiloDll()
+    internal static string DefaultSiloDll()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

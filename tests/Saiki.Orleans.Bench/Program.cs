@@ -8,6 +8,7 @@ return command switch
     "postgres" => await PostgresBench.RunAsync(args[1..]),
     "downstream" => await DownstreamBench.RunAsync(args[1..]),
     "monitoring" => MonitoringBench.Run(args[1..]),
+    "dynamodb" => await DynamoBench.RunAsync(args[1..]),
     "-h" or "--help" or "help" => Usage(0),
     null => Usage(2),
     _ => Usage(2, $"unknown benchmark '{command}'"),
@@ -25,5 +26,7 @@ static int Usage(int exitCode, string? problem = null)
     Console.Error.WriteLine(DownstreamOptions.Help);
     Console.Error.WriteLine("       Saiki.Orleans.Bench monitoring [options]");
     Console.Error.WriteLine(MonitoringBench.Help);
+    Console.Error.WriteLine("       Saiki.Orleans.Bench dynamodb [options]");
+    Console.Error.WriteLine(DynamoBench.Help);
     return exitCode;
 }

@@ -36,7 +36,7 @@ internal sealed class SiloProcess : IAsyncDisposable
     public double PeakRssMb => Interlocked.Read(ref _peakRssKb) / 1024.0;
 
     /// <summary>Starts the silo and waits until its REST API answers.</summary>
-    public static async Task<SiloProcess> StartAsync(string siloDll, string workDirectory, CancellationToken ct)
+    public static async Task<SiloProcess> StartAsync(string siloDll, string workDirectory, CancellationToken ct, params string[] settings)
     {
         var port = FreePort();
         var url = new Uri($"http://127.0.0.1:{port}");
@@ -54,7 +54,7 @@ internal sealed class SiloProcess : IAsyncDisposable
                      $"--Saiki:Silo:SiloPort={FreePort()}", $"--Saiki:Silo:GatewayPort={FreePort()}",
                      $"--Saiki:Lake:Directory={Path.Combine(workDirectory, "lake")}",
                      $"--Saiki:State:Directory={Path.Combine(workDirectory, "state")}",
-                 })
+                 }.Concat(settings))
         {
             start.ArgumentList.Add(arg);
         }

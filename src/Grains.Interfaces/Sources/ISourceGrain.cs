@@ -1,12 +1,10 @@
 using Orleans;
-using Saiki.Orleans.Changes;
-using Saiki.Orleans.Lake;
 
 namespace Saiki.Orleans.Sources;
 
 /// <summary>One registered source database (key: source id). Owns the replication slot and the checkpoint.</summary>
 [Alias("saiki.source")]
-public interface ISourceGrain : IGrainWithStringKey
+public interface ISourceGrain : IChangeSourceGrain
 {
     /// <summary>Validates the spec against the database, creates publication and slot, starts capture.</summary>
     [Alias("register")]
@@ -18,24 +16,4 @@ public interface ISourceGrain : IGrainWithStringKey
     /// </summary>
     [Alias("add-tables")]
     Task<SourceInfo> AddTablesAsync(IReadOnlyList<string> tables);
-
-    /// <summary>Current status, or null when no source has this id.</summary>
-    [Alias("get")]
-    Task<SourceInfo?> GetAsync();
-
-    /// <summary>Stops capture and drops the slot and publication.</summary>
-    [Alias("remove")]
-    Task RemoveAsync();
-
-    /// <summary>Starts capture if the source is registered and not running.</summary>
-    [Alias("ensure-running")]
-    Task EnsureRunningAsync();
-
-    /// <summary>A partition reports that every change it received up to a position is durable.</summary>
-    [Alias("acknowledge")]
-    Task AcknowledgeAsync(PartitionAck ack);
-
-    /// <summary>A partition saw a gap in the batches of the given epoch; capture restarts from the checkpoint.</summary>
-    [Alias("resynchronize")]
-    Task ResynchronizeAsync(long epoch, string reason);
 }

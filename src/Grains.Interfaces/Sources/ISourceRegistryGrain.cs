@@ -10,11 +10,19 @@ public interface ISourceRegistryGrain : IGrainWithIntegerKey
     [Alias("register-postgres")]
     Task<SourceInfo> RegisterPostgresAsync(PostgresSourceSpec spec);
 
+    /// <summary>Validates and registers a DynamoDB table source. Throws <see cref="SourceValidationException"/> when refused.</summary>
+    [Alias("register-dynamodb")]
+    Task<SourceInfo> RegisterDynamoAsync(DynamoSourceSpec spec);
+
+    /// <summary>Status of one source of any kind, or null when none has this id.</summary>
+    [Alias("get"), global::Orleans.Concurrency.AlwaysInterleave]
+    Task<SourceInfo?> GetAsync(string id);
+
     /// <summary>All registered sources with their current status.</summary>
     [Alias("list")]
     Task<IReadOnlyList<SourceInfo>> ListAsync();
 
-    /// <summary>Stops capture, drops slot and publication, forgets the source. False when it was not registered.</summary>
+    /// <summary>Stops capture, releases what the source holds in its database, forgets the source. False when it was not registered.</summary>
     [Alias("remove")]
     Task<bool> RemoveAsync(string id);
 

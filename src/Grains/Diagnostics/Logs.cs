@@ -91,3 +91,24 @@ internal static partial class ProcessLog
     [LoggerMessage(1503, LogLevel.Information, "Process {Process} registered with {Steps} steps over {Partitions} partitions")]
     public static partial void Registered(ILogger logger, string process, int steps, int partitions);
 }
+
+internal static partial class DynamoLog
+{
+    [LoggerMessage(1601, LogLevel.Warning, "DynamoDB shard {ShardId}: throttled ({ErrorCode}); retrying in {Delay}")]
+    public static partial void Throttled(ILogger logger, string shardId, TimeSpan delay, string errorCode);
+
+    [LoggerMessage(1602, LogLevel.Information, "Source {SourceId}: DynamoDB table {Table}, stream {StreamArn}, {Shards} shards; snapshot {Snapshot}")]
+    public static partial void Registered(ILogger logger, string sourceId, string table, string streamArn, int shards, bool snapshot);
+
+    [LoggerMessage(1603, LogLevel.Information, "Source {SourceId}: {Shards} shards known, {Open} being read; new shard {ShardId} (parent {Parent})")]
+    public static partial void ShardFound(ILogger logger, string sourceId, int shards, int open, string shardId, string? parent);
+
+    [LoggerMessage(1604, LogLevel.Information, "Source {SourceId}: shard {ShardId} read to its end and durable; retired")]
+    public static partial void ShardRetired(ILogger logger, string sourceId, string shardId);
+
+    [LoggerMessage(1605, LogLevel.Information, "Source {SourceId}: replaying {Reads} logged shard reads from position {Position} after a restart")]
+    public static partial void Replaying(ILogger logger, string sourceId, int reads, ulong position);
+
+    [LoggerMessage(1606, LogLevel.Information, "Source {SourceId}: scan segment {Segment}/{Segments} wrote {Rows} items")]
+    public static partial void SegmentScanned(ILogger logger, string sourceId, int segment, int segments, long rows);
+}

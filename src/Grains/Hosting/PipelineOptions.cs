@@ -56,6 +56,15 @@ public sealed class PipelineOptions
     public TimeSpan ResyncAfter { get; set; } = DEFAULT_RESYNC_AFTER;
     /// <summary>Period of the registry's supervision reminder, which makes sure every registered source is capturing (reactivation after a crash).</summary>
     public TimeSpan SupervisionInterval { get; set; } = DEFAULT_SUPERVISION_INTERVAL;
+    /// <summary>Wait between reads of a stream whose shards returned nothing (DynamoDB Streams allows 5 reads per shard per second).</summary>
+    public TimeSpan StreamPollInterval { get; set; } = TimeSpan.FromMilliseconds(250);
+    /// <summary>
+    /// DynamoDB sources read their stream from the shards' start and skip records created before the snapshot
+    /// began, less this overlap; records inside it are applied again after the snapshot (harmless: every later
+    /// change follows). It must exceed the rounding of the records' creation times (a second on AWS, a minute on
+    /// DynamoDB Local) plus the clock difference between the silos and DynamoDB.
+    /// </summary>
+    public TimeSpan DynamoSnapshotOverlap { get; set; } = TimeSpan.FromMinutes(2);
 }
 
 internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>
@@ -102,6 +111,14 @@ internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOption
         if (o.SupervisionInterval < TimeSpan.FromMilliseconds(100))
         {
             errors.Add($"{PipelineOptions.Section}:SupervisionInterval is {o.SupervisionInterval}; it must be at least 00:00:00.1");
+        }
+        if (o.StreamPollInterval < TimeSpan.FromMilliseconds(10) || o.StreamPollInterval > TimeSpan.FromMinutes(1))
+        {
+            errors.Add($"{PipelineOptions.Section}:StreamPollInterval is {o.StreamPollInterval}; it must be between 00:00:00.01 and 00:01:00");
+        }
+        if (o.DynamoSnapshotOverlap < TimeSpan.FromSeconds(2))
+        {
+            errors.Add($"{PipelineOptions.Section}:DynamoSnapshotOverlap is {o.DynamoSnapshotOverlap}; it must be at least 00:00:02 (stream times are rounded down to the second)");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

@@ -70,4 +70,9 @@ public sealed class Manifest(ILakeStore store, LakeLayout layout)
             }
         }
     }
+
+    /// <summary>Publishes a table's "complete up to T" as a small object, for warehouses working from the object store alone.</summary>
+    public Task WriteCompletenessAsync(string sourceId, string table, DateTimeOffset complete, CancellationToken cancellationToken = default) =>
+        store.PutAsync(layout.CompletenessKey(sourceId, table),
+            System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { source = sourceId, table, complete_up_to = complete }), cancellationToken);
 }

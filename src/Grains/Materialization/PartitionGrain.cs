@@ -59,6 +59,8 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
     private int _failures;
     private bool _ackOwed;
+    /// <summary>Kind of the source feeding this partition, learnt from its batches (an acknowledgement only follows a batch).</summary>
+    private SourceKind _kind;
 
     /// <summary>Created by Orleans.</summary>
     public PartitionGrain(
@@ -199,6 +201,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     /// <summary>Checks epoch and sequence; false when the batch must be ignored.</summary>
     private bool Accept(ChangeBatch batch)
     {
+        _kind = batch.Kind;
         if (batch.Epoch < _epoch || batch.Epoch == _gapEpoch)
         {
             // A superseded capture run, or one whose gap is being replayed by a newer run.
@@ -213,7 +216,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         {
             LakeLog.Gap(_logger, _address.ToString(), batch.Epoch, batch.Sequence, batch.Epoch, expected);
             _gapEpoch = batch.Epoch;
-            var source = GrainFactory.GetGrain<ISourceGrain>(_address.SourceId);
+            var source = SourceGrains.Get(GrainFactory, _kind, _address.SourceId);
             source.ResynchronizeAsync(batch.Epoch, $"partition {_address} missed batches {expected}..{batch.Sequence - 1} of epoch {batch.Epoch}")
                 .Ignore();
             return false;
@@ -350,7 +353,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         try
         {
             var s = _state.State;
-            await GrainFactory.GetGrain<ISourceGrain>(_address.SourceId)
+            await SourceGrains.Get(GrainFactory, _kind, _address.SourceId)
                 .AcknowledgeAsync(new PartitionAck(_address, s.Durable, s.RowsWritten, s.FilesWritten));
             _ackOwed = false;
         }

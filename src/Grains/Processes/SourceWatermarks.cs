@@ -36,7 +36,7 @@ public sealed class SourceWatermarks(IGrainFactory grains)
         {
             return cached.Watermark;
         }
-        var watermark = (await grains.GetGrain<ISourceGrain>(source).GetAsync())?.CompleteUpTo;
+        var watermark = (await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source))?.CompleteUpTo;
         _cache[source] = (now, watermark);
         return watermark;
     }

@@ -41,8 +41,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private DateTimeOffset? _completenessWritten;
     private readonly ILogger<SourceGrain> _logger;
     private readonly CheckpointTracker _tracker = new();
-    private readonly Dictionary<string, long> _streamSequence = new(StringComparer.Ordinal);
-    private readonly Dictionary<PartitionAddress, string> _streamKeys = new(ReferenceEqualityComparer.Instance);
+    private ChangeBatcher _batcher = null!;
     private CancellationTokenSource? _run;
     private Task _loop = Task.CompletedTask;
     private PostgresCapture? _capture;
@@ -88,6 +87,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     public override Task OnActivateAsync(CancellationToken cancellationToken)
     {
         _streams = this.GetStreamProvider(SaikiNames.StreamProvider);
+        _batcher = new ChangeBatcher(_streams, _lake, _layout, _serializer, _tracker, SourceKind.Postgres);
         this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
         StartLoopIfNeeded();
         return Task.CompletedTask;
@@ -282,8 +282,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
                 await _state.WriteStateAsync();
                 _dirty = false;
                 _tracker.Restarted();
-                _streamSequence.Clear();
-                _streamKeys.Clear();
+                _batcher.Restart(_state.State.Epoch);
                 if (_state.State.Snapshot is { Completed: false } plan)
                 {
                     _state.State.State = SourceState.Snapshotting;
@@ -297,7 +296,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
                 _capture = capture;
                 _state.State.State = SourceState.Running;
                 SourceLog.CaptureStarted(_logger, Id, _state.State.Epoch);
-                await PumpAsync(capture, _state.State.Epoch, run.Token);
+                await PumpAsync(capture, run.Token);
             }
             catch (OperationCanceledException) when (run.IsCancellationRequested)
             {
@@ -395,30 +394,12 @@ public sealed class SourceGrain : Grain, ISourceGrain
         }).ToArray();
     }
 
-    private async Task PumpAsync(PostgresCapture capture, long epoch, CancellationToken ct)
+    private async Task PumpAsync(PostgresCapture capture, CancellationToken ct)
     {
         var reader = capture.Items;
-        var pending = new List<ChangeBatch>();
-        var open = new Dictionary<string, (PartitionAddress Address, TableSchema Schema, List<ChangeEvent> Events)>(StringComparer.Ordinal);
         void Add(CapturedChange change)
         {
-            // Capture reuses one address instance per partition, so its text key is computed once.
-            if (!_streamKeys.TryGetValue(change.Partition, out var key))
-            {
-                _streamKeys[change.Partition] = key = change.Partition.ToString();
-            }
-            if (open.TryGetValue(key, out var batch) && (!ReferenceEquals(batch.Schema, change.Schema) || BatchBytes(batch.Events) + EventBytes(change.Event) > MaxBatchBytes))
-            {
-                pending.Add(Seal(key, batch, epoch));
-                open.Remove(key);
-            }
-            if (!open.TryGetValue(key, out batch))
-            {
-                batch = (change.Partition, change.Schema, new List<ChangeEvent>());
-                open[key] = batch;
-            }
-            batch.Events.Add(change.Event);
-            _tracker.Emitted(key, change.Event.Position);
+            _batcher.Add(change.Partition, change.Schema, change.Event);
             _state.State.ChangesCaptured++;
         }
         while (await reader.WaitToReadAsync(ct))
@@ -454,14 +435,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
                         break;
                 }
             }
-            foreach (var (key, batch) in open)
-            {
-                pending.Add(Seal(key, batch, epoch));
-            }
-            _tracker.Sealed();
-            open.Clear();
-            await PublishAsync(pending);
-            pending.Clear();
+            await _batcher.PublishAsync();
             StartIncrementalChunkIfIdle();
         }
         // The reader completed without error: the server ended the stream. Capture again from the checkpoint.
@@ -527,74 +501,6 @@ public sealed class SourceGrain : Grain, ISourceGrain
         {
             Confirm();
         }
-    }
-
-    private ChangeBatch Seal(string key, (PartitionAddress Address, TableSchema Schema, List<ChangeEvent> Events) batch, long epoch)
-    {
-        var sequence = _streamSequence.GetValueOrDefault(key);
-        _streamSequence[key] = sequence + 1;
-        return new ChangeBatch(batch.Address, epoch, sequence, batch.Schema, batch.Events);
-    }
-
-    private Task PublishAsync(List<ChangeBatch> batches)
-    {
-        // Batches of one stream go out in order; different streams go out concurrently.
-        var perStream = batches.GroupBy(b => b.Partition.ToString()).Select(async group =>
-        {
-            var stream = _streams!.GetStream<ChangeBatch>(StreamId.Create(PartitionAddress.StreamNamespace, group.Key));
-            foreach (var batch in group)
-            {
-                await stream.OnNextAsync(await SpillOversizedAsync(batch));
-            }
-        });
-        return Task.WhenAll(perStream);
-    }
-
-    // The in-memory stream carries items of at most 1 MiB; batches are cut well below that, and a single change
-    // that is larger travels as a claim check: the change goes to the lake, the batch carries its key.
-    private const long MaxBatchBytes = 256 * 1024;
-
-    private static long EventBytes(ChangeEvent e) => 64 + RowBytes(e.Before) + RowBytes(e.After);
-
-    private static long RowBytes(string?[]? row)
-    {
-        long bytes = 0;
-        foreach (var v in row ?? [])
-        {
-            bytes += 8 + (v?.Length ?? 0) * 3L;
-        }
-        return bytes;
-    }
-
-    private static long BatchBytes(List<ChangeEvent> events)
-    {
-        long bytes = 0;
-        foreach (var e in events)
-        {
-            bytes += EventBytes(e);
-        }
-        return bytes;
-    }
-
-    private async Task<ChangeBatch> SpillOversizedAsync(ChangeBatch batch)
-    {
-        if (!batch.Events.Any(e => EventBytes(e) > MaxBatchBytes))
-        {
-            return batch;
-        }
-        var events = new List<ChangeEvent>(batch.Events.Count);
-        foreach (var e in batch.Events)
-        {
-            if (EventBytes(e) <= MaxBatchBytes)
-            {
-                events.Add(e);
-                continue;
-            }
-            var key = _layout.SpillKey(batch.Partition, e.Position);
-            await _lake.PutAsync(key, _serializer.SerializeToArray(e));
-            events.Add(new ChangeEvent(e.Operation, e.Position, e.CommitTime, null, null, null, key));
-        }
-        return batch with { Events = events };
     }
 
     private void Confirm()
@@ -714,8 +620,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         var progress = SnapshotProgress();
         foreach (var table in _state.State.Spec!.Tables.Where(t => progress.FirstOrDefault(p => p.Table == t) is not { Completed: false }))
         {
-            var marker = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(new { source = Id, table, complete_up_to = complete });
-            await _lake.PutAsync(_layout.CompletenessKey(Id, table), marker, ct);
+            await new Manifest(_lake, _layout).WriteCompletenessAsync(Id, table, complete, ct);
         }
         _completenessWritten = complete;
     }

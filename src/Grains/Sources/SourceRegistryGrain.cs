@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
+using Saiki.Orleans.Capture.Dynamo;
 using Saiki.Orleans.Capture.Postgres;
 using Saiki.Orleans.Hosting;
 
@@ -54,11 +55,33 @@ public sealed class SourceRegistryGrain(
     }
 
     /// <inheritdoc />
+    public async Task<SourceInfo> RegisterDynamoAsync(DynamoSourceSpec spec)
+    {
+        var shaped = DynamoSourceAdmin.ValidateShape(spec);
+        if (state.State.SourceIds.Contains(shaped.Id))
+        {
+            throw new SourceValidationException($"source '{shaped.Id}' is already registered; remove it first to register it again");
+        }
+        var info = await GrainFactory.GetGrain<IDynamoSourceGrain>(shaped.Id).RegisterAsync(shaped);
+        state.State.SourceIds.Add(shaped.Id);
+        state.State.Kinds[shaped.Id] = SourceKind.DynamoDb;
+        await state.WriteStateAsync();
+        await ArmSupervisionAsync();
+        return info;
+    }
+
+    /// <inheritdoc />
+    public Task<SourceInfo?> GetAsync(string id) =>
+        state.State.SourceIds.Contains(id) ? Source(id).GetAsync() : Task.FromResult<SourceInfo?>(null);
+
+    /// <inheritdoc />
     public async Task<IReadOnlyList<SourceInfo>> ListAsync()
     {
-        var infos = await Task.WhenAll(state.State.SourceIds.Select(id => GrainFactory.GetGrain<ISourceGrain>(id).GetAsync()));
+        var infos = await Task.WhenAll(state.State.SourceIds.Select(id => Source(id).GetAsync()));
         return infos.OfType<SourceInfo>().ToArray();
     }
+
+    private IChangeSourceGrain Source(string id) => SourceGrains.Get(GrainFactory, state.State.KindOf(id), id);
 
     /// <inheritdoc />
     public async Task<bool> RemoveAsync(string id)
@@ -67,13 +90,14 @@ public sealed class SourceRegistryGrain(
         {
             return false;
         }
-        await GrainFactory.GetGrain<ISourceGrain>(id).RemoveAsync();
+        await Source(id).RemoveAsync();
         state.State.SourceIds.Remove(id);
+        state.State.Kinds.Remove(id);
         await state.WriteStateAsync();
         return true;
     }
 
     /// <inheritdoc />
     public Task EnsureRunningAsync() =>
-        Task.WhenAll(state.State.SourceIds.Select(id => GrainFactory.GetGrain<ISourceGrain>(id).EnsureRunningAsync()));
+        Task.WhenAll(state.State.SourceIds.Select(id => Source(id).EnsureRunningAsync()));
 }

@@ -37,7 +37,7 @@ public static class LakeEndpoints
             .WithSummary("Every schema version of a table: columns with their PostgreSQL types and the key; manifest entries name the version of each file");
 
         lake.MapGet("/{source}/{table}/completeness", async (string source, string table, IGrainFactory grains) =>
-                await grains.GetGrain<ISourceGrain>(source).GetAsync() is { } info && info.Tables.Contains(table)
+                await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source) is { } info && info.Tables.Contains(table)
                     ? Results.Ok(new TableCompleteness(table,
                         info.Snapshot.FirstOrDefault(t => t.Table == table) is { Completed: false } ? null : info.CompleteUpTo))
                     : Results.NotFound())
@@ -48,7 +48,7 @@ public static class LakeEndpoints
 
         lake.MapGet("/{source}/tables", async (string source, IGrainFactory grains) =>
             {
-                if (await grains.GetGrain<ISourceGrain>(source).GetAsync() is not { } info)
+                if (await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source) is not { } info)
                 {
                     return Results.NotFound();
                 }

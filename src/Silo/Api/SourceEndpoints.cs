@@ -11,24 +11,37 @@ public static class SourceEndpoints
     {
         var sources = app.MapGroup("/api/sources").WithTags("Sources").RequireAuthorization(ApiAccess.Read);
 
-        sources.MapPost("/postgres", async (PostgresSourceSpec spec, SaikiClient client) =>
-            {
-                try
-                {
-                    var info = await client.RegisterPostgresSourceAsync(spec);
-                    return Results.Created($"/api/sources/{info.Id}", info);
-                }
-                catch (SourceValidationException e)
-                {
-                    return Results.ValidationProblem(
-                        new Dictionary<string, string[]> { ["registration"] = e.Problems },
-                        detail: e.Message, title: "The source registration was refused; nothing was created.");
-                }
-            })
+        sources.MapPost("/postgres", (PostgresSourceSpec spec, SaikiClient client) => RegisterAsync(() => client.RegisterPostgresSourceAsync(spec)))
             .WithName("RegisterPostgresSource")
             .WithSummary("Register a PostgreSQL source")
             .WithDescription("Validates the database (reachable, wal_level=logical, REPLICATION permission, every table present with a primary key or REPLICA IDENTITY FULL), creates the publication and replication slot, and starts capture. A refused registration answers 400 naming each problem and creates nothing.")
             .Produces<SourceInfo>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .RequireAuthorization(ApiAccess.Write);
+
+        sources.MapPost("/dynamodb", (DynamoSourceSpec spec, SaikiClient client) => RegisterAsync(() => client.RegisterDynamoSourceAsync(spec)))
+            .WithName("RegisterDynamoSource")
+            .WithSummary("Register a DynamoDB table source")
+            .WithDescription("Validates the table (it exists, its stream is enabled with view type NEW_AND_OLD_IMAGES or NEW_IMAGE), then reads a parallel Scan snapshot (unless snapshot is Never) and the stream, one grain per shard. A refused registration answers 400 naming the problem and creates nothing. accessKeyId/secretAccessKey are optional; without them the silo's AWS credentials are used.")
+            .Produces<SourceInfo>(StatusCodes.Status201Created)
+            .ProducesValidationProblem()
+            .RequireAuthorization(ApiAccess.Write);
+
+        sources.MapPost("/{id}/resnapshot", async (string id, SaikiClient client) =>
+            {
+                try
+                {
+                    return Results.Ok(await client.ResnapshotDynamoSourceAsync(id));
+                }
+                catch (SourceValidationException e)
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["source"] = e.Problems }, detail: e.Message, title: "The source was not re-snapshotted.");
+                }
+            })
+            .WithName("ResnapshotSource")
+            .WithSummary("Start a DynamoDB source over after its stream trimmed unread records")
+            .WithDescription("Every lake partition of the table receives a truncate, a new parallel Scan snapshot is written after it, and the stream is read from then on. Use it when the source failed because records were trimmed.")
+            .Produces<SourceInfo>()
             .ProducesValidationProblem()
             .RequireAuthorization(ApiAccess.Write);
 
@@ -73,6 +86,21 @@ public static class SourceEndpoints
             .Produces(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiAccess.Write);
         return app;
+    }
+
+    private static async Task<IResult> RegisterAsync(Func<Task<SourceInfo>> register)
+    {
+        try
+        {
+            var info = await register();
+            return Results.Created($"/api/sources/{info.Id}", info);
+        }
+        catch (SourceValidationException e)
+        {
+            return Results.ValidationProblem(
+                new Dictionary<string, string[]> { ["registration"] = e.Problems },
+                detail: e.Message, title: "The source registration was refused; nothing was created.");
+        }
     }
 }
 

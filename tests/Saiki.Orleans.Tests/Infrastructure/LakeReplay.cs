@@ -45,12 +45,8 @@ public sealed class LakeReplay
         }
         for (var p = 0; p < partitions; p++)
         {
-            // After a resumed snapshot a row can sit in two chunks; the later chunk wins, and the stream decides.
             var state = new Dictionary<string, Dictionary<string, string?>>();
-            foreach (var r in snapshot[p])
-            {
-                state[KeyOf(r.Key!, keyColumns)] = r.After!.ToDictionary(kv => kv.Key, kv => kv.Value);
-            }
+            var stream = new List<LakeRecord>();
             var last = Saiki.Orleans.Changes.Position.Zero;
             foreach (var entry in entries.Where(e => e.Partition == p).OrderBy(e => e.First))
             {
@@ -72,24 +68,31 @@ public sealed class LakeReplay
                     }
                     last = r.Position;
                     changes++;
-                    switch (r.Op)
-                    {
-                        case "t":
-                            state.Clear();
-                            break;
-                        case "d":
-                            state.Remove(KeyOf(r.Key!, keyColumns));
-                            break;
-                        default:
-                            var key = KeyOf(r.Key!, keyColumns);
-                            var row = r.After!.ToDictionary(kv => kv.Key, kv => kv.Value);
-                            foreach (var column in r.Unchanged ?? [])
-                            {
-                                row[column] = state.TryGetValue(key, out var previous) ? previous[column] : throw new InvalidOperationException($"{r.Position}: {column} unchanged but no earlier value");
-                            }
-                            state[key] = row;
-                            break;
-                    }
+                    stream.Add(r);
+                }
+            }
+            // Snapshot rows take their place by position: before the stream (the initial snapshot), or after the
+            // truncate that starts a re-snapshot. After a resumed snapshot a row can sit in two chunks; the later
+            // chunk (higher position) wins, and the stream decides.
+            foreach (var r in snapshot[p].Concat(stream).OrderBy(r => r.Position))
+            {
+                switch (r.Op)
+                {
+                    case "t":
+                        state.Clear();
+                        break;
+                    case "d":
+                        state.Remove(KeyOf(r.Key!, keyColumns));
+                        break;
+                    default:
+                        var key = KeyOf(r.Key!, keyColumns);
+                        var row = r.After!.ToDictionary(kv => kv.Key, kv => kv.Value);
+                        foreach (var column in r.Unchanged ?? [])
+                        {
+                            row[column] = state.TryGetValue(key, out var previous) ? previous[column] : throw new InvalidOperationException($"{r.Position}: {column} unchanged but no earlier value");
+                        }
+                        state[key] = row;
+                        break;
                 }
             }
             foreach (var (k, v) in state)

@@ -8,6 +8,7 @@ public static class TestEnvironment
     public static string S3Url => Require("SAIKI_S3_URL");
     public static string S3AccessKey => Require("SAIKI_S3_ACCESS_KEY");
     public static string S3SecretKey => Require("SAIKI_S3_SECRET_KEY");
+    public static string DynamoUrl => Require("SAIKI_DYNAMODB_URL");
 
     /// <summary>The repository root (the directory holding Saiki.Orleans.sln).</summary>
     public static string RepositoryRoot

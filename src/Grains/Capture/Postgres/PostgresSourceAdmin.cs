@@ -247,6 +247,7 @@ public static class PostgresSourceAdmin
         await using var conn = await OpenAsync(connectionString, ct);
         var schema = await LoadTableSchemaAsync(conn, table, ct);
         await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"low:{chunk}");
+        await AwaitTransactionsBeforeAsync(conn, ct);
         var rows = new List<string?[]>();
         var columns = string.Join(", ", schema.Columns.Select(c => PostgresNames.Quote(c.Name)));
         var range = $"ctid >= '({fromPage},0)'::tid" + (toPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
@@ -259,6 +260,26 @@ public static class PostgresSourceAdmin
         }
         await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"high:{chunk}");
         return (schema, rows);
+    }
+
+    /// <summary>
+    /// A transaction's commit reaches the WAL a moment before other sessions can see it. One that committed just
+    /// before the low watermark is not between the watermarks in the log, so the select must see it: wait until
+    /// every transaction that had an id when the watermark was written has ended (usually at once; a transaction
+    /// open for a minute makes the chunk fail and be read again later).
+    /// </summary>
+    private static async Task AwaitTransactionsBeforeAsync(NpgsqlConnection conn, CancellationToken ct)
+    {
+        var xmax = Convert.ToInt64(await Scalar(conn, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint", ct), System.Globalization.CultureInfo.InvariantCulture);
+        var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(1);
+        while (Convert.ToInt64(await Scalar(conn, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", ct), System.Globalization.CultureInfo.InvariantCulture) < xmax)
+        {
+            if (DateTimeOffset.UtcNow > deadline)
+            {
+                throw new InvalidOperationException("a transaction older than the low watermark is still open after a minute; the chunk is read again later");
+            }
+            await Task.Delay(5, ct);
+        }
     }
 
     /// <summary>Pages a table has now (the snapshot's chunking unit) and its file node (which a rewrite changes).</summary>

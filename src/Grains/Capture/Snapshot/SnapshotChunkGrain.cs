@@ -42,37 +42,18 @@ public sealed class SnapshotChunkGrain(
         var importable = fileNode == work.FileNode;
         await using var tx = await BeginAsync(conn, importable ? work : work with { SnapshotName = null }, ct);
         var position = new Position(work.ConsistentPoint - 1, (uint)work.Chunk);
-        var address = new PartitionAddress(work.SourceId, work.Table, -1);
         var columns = string.Join(", ", source.Columns.Select(c => PostgresNames.Quote(c.Name)));
         var range = $"ctid >= '({work.FromPage},0)'::tid" + (work.ToPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
-        var format = lake.Value.FormatOf(work.Table);
-        using var file = ChangeFileWriter.Create(format, address, schema);
-        var bus = kafka.Begin(address);
+        using var file = new SnapshotFile(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, schema);
         using (var copy = await conn.BeginTextExportAsync($"COPY (SELECT {columns} FROM {PostgresNames.QuoteQualified(work.Table)} WHERE {range}) TO STDOUT", ct))
         {
             while (await copy.ReadLineAsync(ct) is { } line)
             {
-                var change = new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, projection.Row(CopyText.ParseRow(line, source.Columns.Count)));
-                file.Add(schema, change);
-                bus?.Add(schema, change);
+                file.Add(new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, projection.Row(CopyText.ParseRow(line, source.Columns.Count))));
             }
         }
         await tx.CommitAsync(ct);
-        var content = await file.FinishAsync(ct);
-        var key = layout.SnapshotDataKey(work.SourceId, work.Table, work.Chunk, format);
-        await store.PutAsync(key, content, ct);
-        if (bus is not null)
-        {
-            await DeadLetters.WriteAsync(store, layout, await bus.CompleteAsync(ct), ct);
-        }
-        var manifest = new Manifest(store, layout);
-        await manifest.AddSchemaAsync(work.SourceId, schema, ct);
-        await manifest.AddSnapshotChunkAsync(work.Chunk, new ManifestEntry(
-            key, work.SourceId, work.Table, -1, file.Count, content.Length, position, position, work.SnapshotTime, work.SnapshotTime, DateTimeOffset.UtcNow,
-            schema.Version, format), ct);
-        SaikiMetrics.RowsWritten.Add(file.Count);
-        SaikiMetrics.FilesWritten.Add(1);
-        SaikiMetrics.BytesWritten.Add(content.Length);
+        await file.CompleteAsync(work.Chunk, position, work.SnapshotTime, ct);
         this.DeactivateOnIdle();
         return file.Count;
     }

@@ -1,0 +1,67 @@
+using Saiki.Orleans.Changes;
+using Saiki.Orleans.EventBus;
+using Saiki.Orleans.Diagnostics;
+using Saiki.Orleans.Lake;
+
+namespace Saiki.Orleans.Capture.Snapshot;
+
+/// <summary>
+/// One snapshot chunk's rows on their way to the lake: collected into one file of the table's format (and onto
+/// the table's Kafka topic), then written with its schema and its snapshot manifest entry, so a chunk read again
+/// replaces its file whole. Snapshot files are filed under partition -1; readers route their rows by key.
+/// </summary>
+public sealed class SnapshotFile : IDisposable
+{
+    private readonly ILakeStore _store;
+    private readonly LakeLayout _layout;
+    private readonly LakeFormat _format;
+    private readonly PartitionAddress _address;
+    private readonly TableSchema _schema;
+    private readonly ChangeFileWriter _file;
+    private readonly KafkaBatch? _bus;
+
+    /// <summary>Starts a chunk file of a table.</summary>
+    public SnapshotFile(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, LakeFormat format, string sourceId, string table, TableSchema schema)
+    {
+        _store = store;
+        _layout = layout;
+        _format = format;
+        _schema = schema;
+        _address = new PartitionAddress(sourceId, table, -1);
+        _file = ChangeFileWriter.Create(format, _address, schema);
+        _bus = kafka.Begin(_address);
+    }
+
+    /// <summary>Rows added so far.</summary>
+    public int Count => _file.Count;
+
+    /// <summary>Adds a snapshot row.</summary>
+    public void Add(ChangeEvent change)
+    {
+        _file.Add(_schema, change);
+        _bus?.Add(_schema, change);
+    }
+
+    /// <summary>Writes the file, publishes to Kafka, then the schema and the manifest entry of chunk <paramref name="chunk"/>.</summary>
+    public async Task CompleteAsync(int chunk, Position position, DateTimeOffset snapshotTime, CancellationToken ct)
+    {
+        var content = await _file.FinishAsync(ct);
+        var key = _layout.SnapshotDataKey(_address.SourceId, _address.Table, chunk, _format);
+        await _store.PutAsync(key, content, ct);
+        if (_bus is not null)
+        {
+            await DeadLetters.WriteAsync(_store, _layout, await _bus.CompleteAsync(ct), ct);
+        }
+        var manifest = new Manifest(_store, _layout);
+        await manifest.AddSchemaAsync(_address.SourceId, _schema, ct);
+        await manifest.AddSnapshotChunkAsync(chunk, new ManifestEntry(
+            key, _address.SourceId, _address.Table, -1, _file.Count, content.Length, position, position, snapshotTime, snapshotTime, DateTimeOffset.UtcNow,
+            _schema.Version, _format), ct);
+        SaikiMetrics.RowsWritten.Add(_file.Count);
+        SaikiMetrics.FilesWritten.Add(1);
+        SaikiMetrics.BytesWritten.Add(content.Length);
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _file.Dispose();
+}
