@@ -15,8 +15,8 @@
 #   monitoring  builds the benchmark in Release and, in process, routes cleansed change events through process
 #               monitoring (step matching, business keys, per-partition engines, watermarks) holding 100,000 open
 #               instances: memory per open instance and events/s (bpm_bytes_per_open_instance, bpm_events_per_s).
-#   dynamodb    starts DynamoDB Local (scripts/services.sh), builds the silo and the benchmark in Release, writes
-#               40,000 changes to a table with a stream, reads them with a plain GetRecords loop (the baseline), then
+#   dynamodb    restarts DynamoDB Local empty (scripts/services.sh), builds the silo and the benchmark in Release, writes
+#               50,000 changes to a table with a stream, reads them with a plain GetRecords loop (the baseline), then
 #               captures the same stream with the shipped silo into durable lake files (dynamodb_rows_per_s,
 #               getrecords_rows_per_s, dynamodb_ratio_vs_getrecords). Options: `scripts/bench.sh dynamodb --help`.
 #
@@ -62,6 +62,9 @@ case $bench in
     ;;
   dynamodb)
     scripts/services.sh install dynamodb
+    # DynamoDB Local slows down as its in-memory store fills (10,000 writes took 9 s fresh, 490 s after a few
+    # hundred thousand): start it empty so both readers see the same, fresh server.
+    scripts/services.sh stop dynamodb >&2
     eval "$(scripts/services.sh start dynamodb)"
     dotnet build src/Silo/Silo.csproj -c Release -nologo -v quiet >&2
     dotnet build tests/Saiki.Orleans.Bench/Saiki.Orleans.Bench.csproj -c Release -nologo -v quiet >&2

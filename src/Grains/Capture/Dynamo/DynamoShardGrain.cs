@@ -24,11 +24,19 @@ public sealed class DynamoShardGrain(ILogger<DynamoShardGrain> logger) : Grain, 
     private bool _positioned;
     private string? _iterator;
     private readonly Queue<DynamoRecord> _fetched = new();
+    /// <summary>The next GetRecords call, started when a live read returned, so the source's round and this call overlap.</summary>
+    private Task<(string? Lost, int Fetched)>? _prefetch;
 
     /// <inheritdoc />
     public async Task<ShardPage> ReadAsync(ShardRead request)
     {
         var ct = CancellationToken.None;
+        var prefetched = _prefetch is { } prefetch ? await prefetch : (null, 0);
+        _prefetch = null;
+        if (prefetched.Lost is { } lostAhead && _after == request.After)
+        {
+            return new ShardPage([], false, lostAhead);
+        }
         if (_client is null || _connection != request.Connection)
         {
             _client?.Dispose();
@@ -65,9 +73,13 @@ public sealed class DynamoShardGrain(ILogger<DynamoShardGrain> logger) : Grain, 
                     ? new ShardPage(records, true, $"shard {request.ShardId} ended before sequence number {missing}, which an earlier read returned")
                     : new ShardPage(records, true);
             }
-            // A replay must reach its end; a live read returns what one call brought.
+            // A replay must reach its end; a live read returns what one call brought, and starts the next call.
             if (request.Through is null && (records.Count > 0 || emptyPolls > 0))
             {
+                if (records.Count > 0 && _fetched.Count == 0)
+                {
+                    _prefetch = FetchAsync(request, ct);
+                }
                 return new ShardPage(records, false);
             }
             var (lost, fetched) = await FetchAsync(request, ct);
