@@ -101,6 +101,7 @@ public sealed class KafkaBatch
     private readonly string _topic;
     private readonly TimeSpan _timeout;
     private readonly ArrayBufferWriter<byte> _buffer = new(1024);
+    private readonly Utf8JsonWriter _json;
     private readonly TaskCompletionSource _delivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<DeadLetter> _deadLetters = new();
     private int _pending = 1; // the batch itself, until CompleteAsync
@@ -112,6 +113,7 @@ public sealed class KafkaBatch
         _partition = partition;
         _topic = topic;
         _timeout = timeout;
+        _json = new Utf8JsonWriter(_buffer);
     }
 
     /// <summary>Produces one change (asynchronously; delivery is awaited by <see cref="CompleteAsync"/>).</summary>
@@ -119,8 +121,8 @@ public sealed class KafkaBatch
     {
         var message = new Message<byte[], byte[]>
         {
-            Key = ChangeEnvelope.Key(_buffer, schema, change),
-            Value = ChangeEnvelope.Value(_buffer, _partition, schema, change),
+            Key = ChangeEnvelope.Key(_buffer, _json, schema, change),
+            Value = ChangeEnvelope.Value(_buffer, _json, _partition, schema, change),
         };
         Interlocked.Increment(ref _pending);
         while (true)
@@ -208,29 +210,41 @@ public static class ChangeEnvelope
     /// <summary>Encodes the key.</summary>
     public static byte[] Key(ArrayBufferWriter<byte> buffer, TableSchema schema, ChangeEvent change)
     {
+        using var json = new Utf8JsonWriter(buffer);
+        return Key(buffer, json, schema, change);
+    }
+
+    /// <summary>Encodes the key with a writer that is reused (reset onto <paramref name="buffer"/>) for every message.</summary>
+    public static byte[] Key(ArrayBufferWriter<byte> buffer, Utf8JsonWriter json, TableSchema schema, ChangeEvent change)
+    {
         buffer.ResetWrittenCount();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            ChangeFile.WriteKey(json, schema, change);
-        }
+        json.Reset(buffer);
+        ChangeFile.WriteKey(json, schema, change);
+        json.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>Encodes the value.</summary>
     public static byte[] Value(ArrayBufferWriter<byte> buffer, PartitionAddress partition, TableSchema schema, ChangeEvent change)
     {
+        using var json = new Utf8JsonWriter(buffer);
+        return Value(buffer, json, partition, schema, change);
+    }
+
+    /// <summary>Encodes the value with a writer that is reused (reset onto <paramref name="buffer"/>) for every message.</summary>
+    public static byte[] Value(ArrayBufferWriter<byte> buffer, Utf8JsonWriter json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
+    {
         buffer.ResetWrittenCount();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            json.WriteStartObject();
-            json.WriteString("op", ChangeFile.OperationCode(change.Operation));
-            json.WriteStartObject("source");
-            ChangeFile.WriteOrigin(json, partition, change, "id");
-            json.WriteEndObject();
-            json.WriteString("schema_version", schema.Version);
-            ChangeFile.WriteImages(json, schema, change);
-            json.WriteEndObject();
-        }
+        json.Reset(buffer);
+        json.WriteStartObject();
+        ChangeFile.WriteOperation(json, change.Operation);
+        json.WriteStartObject(ChangeFile.SourceName);
+        ChangeFile.WriteOrigin(json, partition, change, ChangeFile.IdName);
+        json.WriteEndObject();
+        json.WriteString("schema_version", schema.Version);
+        ChangeFile.WriteImages(json, schema, change);
+        json.WriteEndObject();
+        json.Flush();
         return buffer.WrittenSpan.ToArray();
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Globalization;
 using System.IO.Compression;
 using System.Text;
@@ -32,41 +33,64 @@ public static class ChangeFile
         return await writer.FinishAsync(cancellationToken);
     }
 
+    // Property names encoded once: a file or a Kafka batch writes them for every change.
+    private static readonly JsonEncodedText OpName = JsonEncodedText.Encode("op");
+    private static readonly JsonEncodedText TableName = JsonEncodedText.Encode("table");
+    private static readonly JsonEncodedText LsnName = JsonEncodedText.Encode("lsn");
+    private static readonly JsonEncodedText SeqName = JsonEncodedText.Encode("seq");
+    private static readonly JsonEncodedText PosName = JsonEncodedText.Encode("pos");
+    private static readonly JsonEncodedText CommitTimeName = JsonEncodedText.Encode("commit_time");
+    private static readonly JsonEncodedText KeyName = JsonEncodedText.Encode("key");
+    private static readonly JsonEncodedText BeforeName = JsonEncodedText.Encode("before");
+    private static readonly JsonEncodedText AfterName = JsonEncodedText.Encode("after");
+    /// <summary>Name of the source id in lake lines.</summary>
+    internal static readonly JsonEncodedText SourceName = JsonEncodedText.Encode("source");
+    /// <summary>Name of the source id in Kafka envelopes.</summary>
+    internal static readonly JsonEncodedText IdName = JsonEncodedText.Encode("id");
+    private static readonly ConditionalWeakTable<TableSchema, JsonEncodedText[]> ColumnNames = new();
+
+    /// <summary>The schema's column names, encoded once per schema instance.</summary>
+    private static JsonEncodedText[] NamesOf(TableSchema schema) =>
+        ColumnNames.GetValue(schema, s => s.Columns.Select(c => JsonEncodedText.Encode(c.Name)).ToArray());
+
+    /// <summary>Writes the operation code.</summary>
+    internal static void WriteOperation(Utf8JsonWriter json, ChangeOperation operation) => json.WriteString(OpName, OperationCode(operation));
+
     internal static void WriteLine(Utf8JsonWriter json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
     {
         json.WriteStartObject();
-        json.WriteString("op", OperationCode(change.Operation));
-        WriteOrigin(json, partition, change, "source");
+        WriteOperation(json, change.Operation);
+        WriteOrigin(json, partition, change, SourceName);
         WriteImages(json, schema, change);
         json.WriteEndObject();
     }
 
     /// <summary>Where a change comes from: source id (under <paramref name="sourceName"/>), table, LSN, sequence, position, commit time.</summary>
-    internal static void WriteOrigin(Utf8JsonWriter json, PartitionAddress partition, ChangeEvent change, string sourceName)
+    internal static void WriteOrigin(Utf8JsonWriter json, PartitionAddress partition, ChangeEvent change, JsonEncodedText sourceName)
     {
         json.WriteString(sourceName, partition.SourceId);
-        json.WriteString("table", partition.Table);
+        json.WriteString(TableName, partition.Table);
         Span<char> text = stackalloc char[24];
         var commit = change.Position.Commit;
         // The LSN's text form (hi/lo in hex) and the 24-digit position key, formatted without allocating.
         ((uint)(commit >> 32)).TryFormat(text, out var hi, "X", CultureInfo.InvariantCulture);
         text[hi] = '/';
         ((uint)commit).TryFormat(text[(hi + 1)..], out var lo, "X", CultureInfo.InvariantCulture);
-        json.WriteString("lsn", text[..(hi + 1 + lo)]);
-        json.WriteNumber("seq", change.Position.Sequence);
+        json.WriteString(LsnName, text[..(hi + 1 + lo)]);
+        json.WriteNumber(SeqName, change.Position.Sequence);
         commit.TryFormat(text, out _, "X16", CultureInfo.InvariantCulture);
         change.Position.Sequence.TryFormat(text[16..], out _, "X8", CultureInfo.InvariantCulture);
-        json.WriteString("pos", text);
-        json.WriteString("commit_time", change.CommitTime);
+        json.WriteString(PosName, text);
+        json.WriteString(CommitTimeName, change.CommitTime);
     }
 
     /// <summary>The row images: key, before, after, and the columns an update left unchanged.</summary>
     internal static void WriteImages(Utf8JsonWriter json, TableSchema schema, ChangeEvent change)
     {
-        json.WritePropertyName("key");
+        json.WritePropertyName(KeyName);
         WriteKey(json, schema, change);
-        WriteRow(json, "before", schema, change.Before, null);
-        WriteRow(json, "after", schema, change.After, change.Unchanged);
+        WriteRow(json, BeforeName, schema, change.Before, null);
+        WriteRow(json, AfterName, schema, change.After, change.Unchanged);
         if (change.Unchanged is { Count: > 0 } unchanged)
         {
             json.WriteStartArray("unchanged");
@@ -84,9 +108,10 @@ public static class ChangeFile
         if (change.KeyImage is { } keyRow)
         {
             json.WriteStartObject();
+            var names = NamesOf(schema);
             foreach (var k in schema.KeyColumns)
             {
-                json.WriteString(schema.Columns[k].Name, keyRow[k]);
+                json.WriteString(names[k], keyRow[k]);
             }
             json.WriteEndObject();
         }
@@ -96,7 +121,7 @@ public static class ChangeFile
         }
     }
 
-    private static void WriteRow(Utf8JsonWriter json, string name, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)
+    private static void WriteRow(Utf8JsonWriter json, JsonEncodedText name, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)
     {
         json.WritePropertyName(name);
         WriteRowValue(json, schema, row, omit);
@@ -111,11 +136,12 @@ public static class ChangeFile
             return;
         }
         json.WriteStartObject();
+        var names = NamesOf(schema);
         for (var i = 0; i < row.Length; i++)
         {
             if (omit is null || !omit.Contains(i))
             {
-                json.WriteString(schema.Columns[i].Name, row[i]);
+                json.WriteString(names[i], row[i]);
             }
         }
         json.WriteEndObject();
