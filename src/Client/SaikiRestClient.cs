@@ -39,6 +39,10 @@ public sealed class SaikiRestClient : IDisposable
     public async Task<SourceInfo> RegisterDynamoSourceAsync(DynamoSourceSpec spec, CancellationToken ct = default) =>
         await ReadAsync<SourceInfo>(await _http.PostAsJsonAsync("api/sources/dynamodb", spec, Json, ct), ct);
 
+    /// <summary>Starts a failed DynamoDB source over (truncate in the lake, new snapshot, stream from then on).</summary>
+    public async Task<SourceInfo> ResnapshotDynamoSourceAsync(string id, CancellationToken ct = default) =>
+        await ReadAsync<SourceInfo>(await _http.PostAsync($"api/sources/{Uri.EscapeDataString(id)}/resnapshot", null, ct), ct);
+
     /// <summary>Adds tables to a running source (incremental snapshot).</summary>
     public async Task<SourceInfo> AddTablesAsync(string id, IReadOnlyList<string> tables, CancellationToken ct = default) =>
         await ReadAsync<SourceInfo>(await _http.PostAsJsonAsync($"api/sources/{Uri.EscapeDataString(id)}/tables", new { tables }, Json, ct), ct);

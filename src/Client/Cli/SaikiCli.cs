@@ -134,6 +134,42 @@ public static class SaikiCli
             return 0;
         });
 
+        var dynamoTable = new Option<string?>("--dynamodb-table") { Description = "DynamoDB table (its stream must be enabled with NEW_AND_OLD_IMAGES or NEW_IMAGE)", Required = true };
+        var region = new Option<string>("--region") { Description = "AWS region", DefaultValueFactory = _ => "us-east-1" };
+        var endpoint = new Option<string?>("--endpoint") { Description = "Endpoint URL for a non-AWS endpoint such as DynamoDB Local (omit for AWS)" };
+        var accessKey = new Option<string?>("--access-key-id") { Description = "AWS access key for this source (default: the silo's credentials)" };
+        var secretKey = new Option<string?>("--secret-access-key") { Description = "Secret of --access-key-id" };
+        var segments = new Option<int>("--scan-segments") { Description = "Segments of the snapshot's parallel Scan", DefaultValueFactory = _ => 4 };
+        var registerDynamo = new Command("register-dynamodb", "Register a DynamoDB table source (validated; nothing is created when refused)")
+        {
+            idOption, dynamoTable, region, endpoint, partitions, snapshot, segments, accessKey, secretKey,
+        };
+        registerDynamo.Validators.Add(r =>
+        {
+            if (r.GetValue(idOption) is null)
+            {
+                r.AddError("give --id");
+            }
+        });
+        registerDynamo.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var info = await client.RegisterDynamoSourceAsync(new DynamoSourceSpec(parsed.GetValue(idOption)!, parsed.GetValue(dynamoTable)!,
+                parsed.GetValue(region)!, parsed.GetValue(endpoint), parsed.GetValue(partitions), parsed.GetValue(snapshot),
+                parsed.GetValue(accessKey), parsed.GetValue(secretKey), parsed.GetValue(segments)), ct);
+            await output.WriteLineAsync($"registered {info.Id}: DynamoDB table {info.Tables[0]}, stream {info.Slot}, state {info.State}");
+            return 0;
+        });
+
+        var resnapshot = new Command("resnapshot", "Start a failed DynamoDB source over: truncate in the lake, new snapshot, stream from then on") { idArgument };
+        resnapshot.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var info = await client.ResnapshotDynamoSourceAsync(parsed.GetValue(idArgument)!, ct);
+            await output.WriteLineAsync($"{info.Id}: {info.State}");
+            return 0;
+        });
+
         var addTables = new Command("add-tables", "Add tables to a running source (snapshotted while the stream flows)") { idArgument, tables };
         addTables.SetAction(async (parsed, ct) =>
         {
@@ -191,7 +227,7 @@ public static class SaikiCli
             }
         });
 
-        foreach (var command in new[] { list, show, register, addTables, remove, follow })
+        foreach (var command in new[] { list, show, register, registerDynamo, resnapshot, addTables, remove, follow })
         {
             sources.Subcommands.Add(command);
         }
@@ -305,7 +341,9 @@ public static class SaikiCli
         await output.WriteLineAsync($"source      {s.Id} ({s.Kind})");
         await output.WriteLineAsync($"state       {s.State}{(s.Error is null ? "" : " — " + s.Error)}");
         await output.WriteLineAsync($"tables      {string.Join(", ", s.Tables)} ({s.Partitions} partitions each)");
-        await output.WriteLineAsync($"slot        {s.Slot} (publication {s.Publication}), confirmed {s.ConfirmedLsn}");
+        await output.WriteLineAsync(s.Kind == "dynamodb"
+            ? $"stream      {s.Slot} ({s.Publication}), confirmed position {s.ConfirmedLsn}"
+            : $"slot        {s.Slot} (publication {s.Publication}), confirmed {s.ConfirmedLsn}");
         await output.WriteLineAsync($"changes     {s.ChangesCaptured:N0} captured, {s.ChangesDurable:N0} durable, {s.FilesWritten:N0} files");
         await output.WriteLineAsync($"lag         {Bytes(s.LagBytes)}, {s.LagSeconds:F1} s; retained WAL {Bytes(s.RetainedWalBytes)}");
         await output.WriteLineAsync($"complete to {s.CompleteUpTo?.ToString("u", CultureInfo.InvariantCulture) ?? "-"}");

@@ -85,6 +85,36 @@ public sealed class CliTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task RegisterDynamoDb_RefusesATableWithoutStream_AndCapturesOneWithIt()
+    {
+        await using var noStream = await DynamoTestTable.CreateAsync("cli_nostream", viewType: null);
+        await using var table = await DynamoTestTable.CreateAsync("cli_ddb");
+        var id = $"cliddb_{Guid.NewGuid():N}"[..15];
+        string[] Args(string name) => ["sources", "register-dynamodb", "--token", Token, "--id", id, "--dynamodb-table", name,
+            "--endpoint", TestEnvironment.DynamoUrl, "--region", DynamoTestTable.Region, "--snapshot", "Never", "--partitions", "2",
+            "--access-key-id", "test", "--secret-access-key", "test"];
+
+        // Without keys the silo's own credentials are used; this silo has none, which is said plainly.
+        var noCredentials = await RunAsync(Args(table.Name)[..^4]);
+        Assert.Equal(1, noCredentials.Code);
+        Assert.True(noCredentials.Err.Contains("the silo has no AWS credentials to read table"), noCredentials.Err);
+
+        var refused = await RunAsync(Args(noStream.Name));
+        Assert.Equal(1, refused.Code);
+        Assert.True(refused.Err.Contains($"table '{noStream.Name}' has no stream enabled"), refused.Err);
+
+        var registered = await RunAsync(Args(table.Name));
+        Assert.True(registered.Code == 0, registered.Err);
+        Assert.Contains($"registered {id}: DynamoDB table {table.Name}, stream arn:aws:dynamodb:", registered.Out);
+        await table.PutAsync(DynamoTestTable.Item("a", 1));
+        var status = await Eventually.MatchAsync(() => RunAsync("sources", "status", id), r => r.Out.Contains(" 1 durable,"));
+        Assert.Contains("captured, 1 durable,", status.Out);
+        Assert.Contains("stream      arn:aws:dynamodb:", status.Out);
+        var removed = await RunAsync("sources", "remove", id, "--token", Token);
+        Assert.True(removed.Code == 0, removed.Err);
+    }
+
+    [Fact]
     public async Task BadUsage_IsRefusedWithAMessage_AndHelpDescribesEveryCommand()
     {
         var missing = await RunAsync("sources", "register", "--id", "x");
@@ -101,7 +131,7 @@ public sealed class CliTests : IAsyncLifetime
 
         var help = await RunAsync("sources", "--help");
         Assert.Equal(0, help.Code);
-        foreach (var command in new[] { "list", "status", "register", "add-tables", "remove", "follow" })
+        foreach (var command in new[] { "list", "status", "register", "register-dynamodb", "resnapshot", "add-tables", "remove", "follow" })
         {
             Assert.Contains(command, help.Out);
         }

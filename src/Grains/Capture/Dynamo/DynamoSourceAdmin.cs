@@ -63,10 +63,10 @@ public static class DynamoSourceAdmin
     /// </summary>
     public static async Task<DynamoTableInfo> ValidateAsync(DynamoSourceSpec spec, CancellationToken ct)
     {
-        using var client = OpenClient(DynamoConnection.Of(spec));
         TableDescription table;
         try
         {
+            using var client = OpenClient(DynamoConnection.Of(spec));
             table = (await client.DescribeTableAsync(spec.Table, ct)).Table;
         }
         catch (ResourceNotFoundException)
@@ -76,6 +76,10 @@ public static class DynamoSourceAdmin
         catch (AmazonServiceException e)
         {
             throw new SourceValidationException($"table '{spec.Table}' could not be described: {e.ErrorCode}: {e.Message}");
+        }
+        catch (AmazonClientException e) when (spec.AccessKeyId is null)
+        {
+            throw new SourceValidationException($"the silo has no AWS credentials to read table '{spec.Table}' with ({e.Message.Split('.')[0]}); give accessKeyId and secretAccessKey in the registration, or configure the silo's credentials (environment, profile, IRSA)");
         }
         catch (HttpRequestException e)
         {
