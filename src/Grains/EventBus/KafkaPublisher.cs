@@ -142,7 +142,7 @@ public sealed class KafkaBatch
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
             {
                 // The producer's local queue is full (several partitions flushing at once): let deliveries drain.
-                Thread.Sleep(20); // deliveries are served by the producer's background poll thread
+                Thread.Sleep(1); // deliveries are served by the producer's background poll thread; short, so the queue refills at once
             }
             catch (ProduceException<byte[], byte[]> e)
             {
