@@ -33,7 +33,6 @@ namespace Saiki.Orleans.Sources;
 public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
 {
     private const int ReadLimit = 1000;
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan ShardRefreshInterval = TimeSpan.FromSeconds(10);
     /// <summary>Records reach a stream within about a second of their creation time (rounded down to the second).</summary>
     private static readonly TimeSpan CompletenessMargin = TimeSpan.FromSeconds(2);
@@ -48,9 +47,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     private readonly Dictionary<string, string?> _cursor = new(StringComparer.Ordinal);
     private DynamoTableShape? _shape;
     private PartitionAddress[] _addresses = [];
-    private CancellationTokenSource? _run;
-    private Task _loop = Task.CompletedTask;
-    private bool _stopping;
+    private readonly CaptureLoop _loop;
     private bool _dirty;
     private string? _lastError;
     private DateTimeOffset? _lastCommitTime;
@@ -73,6 +70,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         _layout = layout;
         _serializer = serializer;
         _logger = logger;
+        _loop = new CaptureLoop(() => ShouldCapture, RunOnceAsync, OnRunFailed);
     }
 
     private string Id => this.GetPrimaryKeyString();
@@ -84,7 +82,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     {
         _batcher = new ChangeBatcher(this.GetStreamProvider(SaikiNames.StreamProvider), _lake, _layout, _serializer, _tracker, SourceKind.DynamoDb);
         this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
-        StartLoopIfNeeded();
+        _loop.StartIfNeeded();
         return Task.CompletedTask;
     }
 
@@ -134,7 +132,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         _state.State = state;
         await _state.WriteStateAsync();
         DynamoLog.Registered(_logger, Id, accepted.Table, table.StreamArn, state.Shards.Count, state.Snapshot is not null);
-        StartLoopIfNeeded();
+        _loop.StartIfNeeded();
         return Info();
     }
 
@@ -168,7 +166,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         s.Error = null;
         _lastError = null;
         await _state.WriteStateAsync();
-        StartLoopIfNeeded();
+        _loop.StartIfNeeded();
         return Info();
     }
 
@@ -205,7 +203,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public Task EnsureRunningAsync()
     {
-        StartLoopIfNeeded();
+        _loop.StartIfNeeded();
         return Task.CompletedTask;
     }
 
@@ -225,101 +223,64 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public Task ResynchronizeAsync(long epoch, string reason)
     {
-        if (epoch == _state.State.Epoch && _run is { IsCancellationRequested: false } run)
+        if (epoch == _state.State.Epoch && _loop.Restart())
         {
             _lastError = reason;
             SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, reason);
-            run.Cancel();
         }
         return Task.CompletedTask;
     }
 
-    private void StartLoopIfNeeded()
-    {
-        if (ShouldCapture && _loop.IsCompleted)
-        {
-            _stopping = false;
-            _loop = RunAsync();
-        }
-    }
-
     private async Task StopLoopAsync()
     {
-        _stopping = true;
-        if (_run is { } run)
-        {
-            await run.CancelAsync();
-        }
-        await _loop;
+        await _loop.StopAsync();
         if (_state.State.State == SourceState.Running)
         {
             _state.State.State = SourceState.Starting;
         }
     }
 
-    /// <summary>Runs capture until the grain stops or the source fails; each run replays the read log first.</summary>
-    private async Task RunAsync()
+    /// <summary>One capture run (a new epoch): pending truncate and snapshot, then the read log replayed, then the stream.</summary>
+    private async Task RunOnceAsync(CancellationToken ct)
     {
-        var backoff = TimeSpan.FromMilliseconds(250);
-        while (ShouldCapture && !_stopping)
+        var s = _state.State;
+        s.Epoch++;
+        await _state.WriteStateAsync();
+        _dirty = false;
+        _tracker.Restarted();
+        _batcher.Restart(s.Epoch);
+        _shape = new DynamoTableShape(s.Spec!.Table, s.Columns, s.KeyCount);
+        _addresses = Enumerable.Range(0, s.Spec.Partitions).Select(p => new PartitionAddress(Id, s.Spec.Table, p)).ToArray();
+        if (s.TruncateAt is { } truncateAt)
         {
-            using var run = new CancellationTokenSource();
-            _run = run;
-            try
-            {
-                var s = _state.State;
-                s.Epoch++;
-                await _state.WriteStateAsync();
-                _dirty = false;
-                _tracker.Restarted();
-                _batcher.Restart(s.Epoch);
-                _shape = new DynamoTableShape(s.Spec!.Table, s.Columns, s.KeyCount);
-                _addresses = Enumerable.Range(0, s.Spec.Partitions).Select(p => new PartitionAddress(Id, s.Spec.Table, p)).ToArray();
-                if (s.TruncateAt is { } truncateAt)
-                {
-                    await EmitTruncateAsync(truncateAt);
-                }
-                if (s.Snapshot is { Completed: false } snapshot)
-                {
-                    s.State = SourceState.Snapshotting;
-                    await RunSnapshotAsync(s.Spec, snapshot, run.Token);
-                }
-                s.State = SourceState.Running;
-                SourceLog.CaptureStarted(_logger, Id, s.Epoch);
-                await ReplayLogAsync(run.Token);
-                await StreamAsync(run.Token);
-                if (_state.State.State == SourceState.Failed)
-                {
-                    await _state.WriteStateAsync();
-                    _dirty = false;
-                }
-            }
-            catch (OperationCanceledException) when (run.IsCancellationRequested)
-            {
-                backoff = TimeSpan.FromMilliseconds(250);
-            }
-            catch (Exception e)
-            {
-                _lastError = e.Message;
-                if (_state.State.State == SourceState.Running)
-                {
-                    _state.State.State = SourceState.Starting;
-                }
-                SourceLog.CaptureRestarting(_logger, Id, backoff, e.Message);
-                try
-                {
-                    await Task.Delay(backoff, run.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-            }
-            finally
-            {
-                _run = null;
-            }
+            await EmitTruncateAsync(truncateAt);
         }
+        if (s.Snapshot is { Completed: false } snapshot)
+        {
+            s.State = SourceState.Snapshotting;
+            await RunSnapshotAsync(s.Spec, snapshot, ct);
+        }
+        s.State = SourceState.Running;
+        SourceLog.CaptureStarted(_logger, Id, s.Epoch);
+        await ReplayLogAsync(ct);
+        await StreamAsync(ct);
+        if (_state.State.State == SourceState.Failed)
+        {
+            await _state.WriteStateAsync();
+            _dirty = false;
+        }
+    }
+
+    /// <summary>Every failed run is retried after the back-off (lost records fail the source in the run itself).</summary>
+    private bool OnRunFailed(Exception e, TimeSpan backoff)
+    {
+        _lastError = e.Message;
+        if (_state.State.State == SourceState.Running)
+        {
+            _state.State.State = SourceState.Starting;
+        }
+        SourceLog.CaptureRestarting(_logger, Id, backoff, e.Message);
+        return true;
     }
 
     /// <summary>Segments not yet durable are scanned a few at a time on segment grains spread over the silos.</summary>
@@ -601,11 +562,11 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         {
             return;
         }
-        if (_tracker.OldestInFlightAge > _options.ResyncAfter && _run is { IsCancellationRequested: false } run)
+        if (_tracker.OldestInFlightAge > _options.ResyncAfter && _loop.IsRunning)
         {
             _lastError = $"changes emitted {_tracker.OldestInFlightAge.TotalSeconds:F0} s ago are still not durable";
             SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, _lastError);
-            run.Cancel();
+            _loop.Restart();
         }
         SaikiMetrics.ReportSource(Id, new SourceGauges(0, 0, LagSeconds()));
         if (s.CompleteUpTo is { } complete && complete != _completenessWritten)

@@ -30,7 +30,6 @@ namespace Saiki.Orleans.Sources;
 [Reentrant]
 public sealed class SourceGrain : Grain, ISourceGrain
 {
-    private static readonly TimeSpan MaxBackoff = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CompletenessMargin = TimeSpan.FromSeconds(1);
     private readonly IPersistentState<SourceGrainState> _state;
     private readonly PipelineOptions _options;
@@ -42,8 +41,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     private readonly ILogger<SourceGrain> _logger;
     private readonly CheckpointTracker _tracker = new();
     private ChangeBatcher _batcher = null!;
-    private CancellationTokenSource? _run;
-    private Task _loop = Task.CompletedTask;
+    private readonly CaptureLoop _loop;
     private PostgresCapture? _capture;
     private SlotExport? _export;
     private ColumnPolicy? _policy;
@@ -77,6 +75,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         _options = options.Value;
         _privacy = privacy.Value;
         _logger = logger;
+        _loop = new CaptureLoop(() => ShouldCapture, RunOnceAsync, OnRunFailed);
     }
 
     private string Id => this.GetPrimaryKeyString();
@@ -89,7 +88,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         _streams = this.GetStreamProvider(SaikiNames.StreamProvider);
         _batcher = new ChangeBatcher(_streams, _lake, _layout, _serializer, _tracker, SourceKind.Postgres);
         this.RegisterGrainTimer(OnTickAsync, new GrainTimerCreationOptions(TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1)) { KeepAlive = true });
-        StartLoopIfNeeded();
+        _loop.StartIfNeeded();
         return Task.CompletedTask;
     }
 
@@ -140,7 +139,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             throw;
         }
         SourceLog.Registered(_logger, Id, string.Join(",", accepted.Tables), accepted.Partitions);
-        StartLoopIfNeeded();
+        _loop.StartIfNeeded();
         return Info();
     }
 
@@ -206,7 +205,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     /// <inheritdoc />
     public Task EnsureRunningAsync()
     {
-        StartLoopIfNeeded();
+        _loop.StartIfNeeded();
         return Task.CompletedTask;
     }
 
@@ -227,32 +226,17 @@ public sealed class SourceGrain : Grain, ISourceGrain
     public Task ResynchronizeAsync(long epoch, string reason)
     {
         // Only the run the partition saw can be restarted; a newer run already replays from the checkpoint.
-        if (epoch == _state.State.Epoch && _run is { IsCancellationRequested: false } run)
+        if (epoch == _state.State.Epoch && _loop.Restart())
         {
             _lastError = reason;
             SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, reason);
-            run.Cancel();
         }
         return Task.CompletedTask;
     }
 
-    private void StartLoopIfNeeded()
-    {
-        if (ShouldCapture && _loop.IsCompleted)
-        {
-            _stopping = false;
-            _loop = RunAsync();
-        }
-    }
-
     private async Task StopLoopAsync()
     {
-        _stopping = true;
-        if (_run is { } run)
-        {
-            await run.CancelAsync();
-        }
-        await _loop;
+        await _loop.StopAsync();
         if (_export is not null)
         {
             await _export.DisposeAsync();
@@ -265,74 +249,57 @@ public sealed class SourceGrain : Grain, ISourceGrain
     }
 
     /// <summary>
-    /// Runs capture until the grain stops or the source fails. Each run is a new epoch that starts at the slot's
-    /// confirmed position; a resync cancels the current run and the loop starts the next one.
+    /// One capture run: a new epoch that starts at the slot's confirmed position (after the snapshot chunks not yet
+    /// durable); a resync cancels it and the <see cref="CaptureLoop"/> starts the next one.
     /// </summary>
-    private async Task RunAsync()
+    private async Task RunOnceAsync(CancellationToken ct)
     {
-        var backoff = TimeSpan.FromMilliseconds(250);
-        while (ShouldCapture && !_stopping)
+        var spec = _state.State.Spec!;
+        try
         {
-            var spec = _state.State.Spec!;
-            using var run = new CancellationTokenSource();
-            _run = run;
-            try
+            _state.State.Epoch++;
+            await _state.WriteStateAsync();
+            _dirty = false;
+            _tracker.Restarted();
+            _batcher.Restart(_state.State.Epoch);
+            if (_state.State.Snapshot is { Completed: false } plan)
             {
-                _state.State.Epoch++;
-                await _state.WriteStateAsync();
-                _dirty = false;
-                _tracker.Restarted();
-                _batcher.Restart(_state.State.Epoch);
-                if (_state.State.Snapshot is { Completed: false } plan)
-                {
-                    _state.State.State = SourceState.Snapshotting;
-                    await RunSnapshotAsync(spec, plan, run.Token);
-                }
-                _policy = new ColumnPolicy(spec.Columns, _privacy.HashKeyBytes);
-                _window = null;
-                _chunksAwaitingDurability.Clear();
-                await using var capture = new PostgresCapture(spec, _policy, _logger);
-                await capture.StartAsync(run.Token);
-                _capture = capture;
-                _state.State.State = SourceState.Running;
-                SourceLog.CaptureStarted(_logger, Id, _state.State.Epoch);
-                await PumpAsync(capture, run.Token);
+                _state.State.State = SourceState.Snapshotting;
+                await RunSnapshotAsync(spec, plan, ct);
             }
-            catch (OperationCanceledException) when (run.IsCancellationRequested)
-            {
-                // Stop or resync requested; the loop condition tells which.
-                backoff = TimeSpan.FromMilliseconds(250);
-            }
-            catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedObject && e.MessageText.Contains("replication slot", StringComparison.Ordinal))
-            {
-                Fail($"replication slot {PostgresNames.Slot(Id)} no longer exists ({e.MessageText}); changes since the last checkpoint cannot be recovered from it. Remove and re-register the source");
-            }
-            catch (Exception e)
-            {
-                _lastError = e.Message;
-                if (_state.State.State == SourceState.Running)
-                {
-                    _state.State.State = SourceState.Starting;
-                }
-                SourceLog.CaptureRestarting(_logger, Id, backoff, e.Message);
-                try
-                {
-                    await Task.Delay(backoff, run.Token);
-                }
-                catch (OperationCanceledException)
-                {
-                }
-                backoff = TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, MaxBackoff.Ticks));
-            }
-            finally
-            {
-                _capture = null;
-                _run = null;
-            }
+            _policy = new ColumnPolicy(spec.Columns, _privacy.HashKeyBytes);
+            _window = null;
+            _chunksAwaitingDurability.Clear();
+            await using var capture = new PostgresCapture(spec, _policy, _logger);
+            await capture.StartAsync(ct);
+            _capture = capture;
+            _state.State.State = SourceState.Running;
+            SourceLog.CaptureStarted(_logger, Id, _state.State.Epoch);
+            await PumpAsync(capture, ct);
+        }
+        finally
+        {
+            _capture = null;
         }
     }
 
-    private bool _stopping;
+    /// <summary>A lost slot fails the source (no retry); anything else is retried after the back-off.</summary>
+    private bool OnRunFailed(Exception e, TimeSpan backoff)
+    {
+        if (e is PostgresException { SqlState: PostgresErrorCodes.UndefinedObject } pg && pg.MessageText.Contains("replication slot", StringComparison.Ordinal))
+        {
+            Fail($"replication slot {PostgresNames.Slot(Id)} no longer exists ({pg.MessageText}); changes since the last checkpoint cannot be recovered from it. Remove and re-register the source");
+            return false;
+        }
+        _lastError = e.Message;
+        if (_state.State.State == SourceState.Running)
+        {
+            _state.State.State = SourceState.Starting;
+        }
+        SourceLog.CaptureRestarting(_logger, Id, backoff, e.Message);
+        return true;
+    }
+
 
     /// <summary>
     /// Reads the chunks not yet durable, a few at a time on chunk grains spread over the silos. Streaming starts
@@ -537,11 +504,11 @@ public sealed class SourceGrain : Grain, ISourceGrain
         {
             return;
         }
-        if (_tracker.OldestInFlightAge > _options.ResyncAfter && _run is { IsCancellationRequested: false } run)
+        if (_tracker.OldestInFlightAge > _options.ResyncAfter && _loop.IsRunning)
         {
             _lastError = $"changes emitted {_tracker.OldestInFlightAge.TotalSeconds:F0} s ago are still not durable";
             SourceLog.CaptureRestarting(_logger, Id, TimeSpan.Zero, _lastError);
-            run.Cancel();
+            _loop.Restart();
         }
         StartIncrementalChunkIfIdle();
         if (ShouldCapture && DateTimeOffset.UtcNow >= _nextHeartbeat)
@@ -598,10 +565,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         if (_health.WalStatus == "lost")
         {
             Fail($"replication slot {PostgresNames.Slot(spec.Id)} was invalidated by the server (WAL it needed was removed, see max_slot_wal_keep_size); changes are missing. Remove and re-register the source");
-            if (_run is { } run)
-            {
-                await run.CancelAsync();
-            }
+            _loop.Restart();
         }
         SaikiMetrics.ReportSource(Id, new SourceGauges(_health.LagBytes, _health.RetainedBytes, LagSeconds()));
         await WriteCompletenessAsync(ct);
