@@ -82,9 +82,14 @@ public class PipelineCluster : IAsyncLifetime
     /// Waits until the lake's replay of <paramref name="table"/> equals the table, then asserts that it does and
     /// that the lake broke none of its rules (no duplicate or out-of-order position, row counts as listed).
     /// </summary>
-    public async Task<LakeReplay> AssertLakeMatchesAsync(TestDatabase db, string source, string table, IReadOnlyList<string> key, int partitions, TimeSpan? timeout = null)
+    public Task<LakeReplay> AssertLakeMatchesAsync(TestDatabase db, string source, string table, IReadOnlyList<string> key, int partitions, TimeSpan? timeout = null) =>
+        AssertLakeMatchesAsync(() => db.ReadTableAsync(table, key), source, table, key, partitions, timeout);
+
+    /// <summary>The same check against rows read by <paramref name="readExpected"/> (key text → column → value).</summary>
+    public async Task<LakeReplay> AssertLakeMatchesAsync(Func<Task<Dictionary<string, Dictionary<string, string?>>>> readExpected, string source, string table,
+        IReadOnlyList<string> key, int partitions, TimeSpan? timeout = null)
     {
-        var expected = await db.ReadTableAsync(table, key);
+        var expected = await readExpected();
         var replay = await Eventually.MatchAsync(
             () => LakeReplay.LoadAsync(Lake, Layout, source, table, key, partitions),
             r => LakeReplay.Compare(expected, r.Rows).Count == 0,
