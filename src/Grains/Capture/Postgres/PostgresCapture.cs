@@ -1,9 +1,11 @@
+using System.Globalization;
+using System.Text;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Npgsql.Replication;
 using Npgsql.Replication.PgOutput;
-using Npgsql.Replication.PgOutput.Messages;
+using Npgsql.Replication.Internal;
 using NpgsqlTypes;
 using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
@@ -14,7 +16,8 @@ namespace Saiki.Orleans.Capture.Postgres;
 /// <summary>
 /// Reads one source's pgoutput stream on a thread-pool task and turns it into routed <see cref="CaptureItem"/>s.
 /// The bounded channel is the back-pressure: when the source grain stops draining, reading stops and PostgreSQL
-/// keeps the WAL. Npgsql reuses message objects, so everything is copied before the next message is read.
+/// keeps the WAL. Each message is copied into one reused buffer and decoded by <see cref="PgOutputReader"/> before the next
+/// is read.
 /// </summary>
 public sealed class PostgresCapture : IAsyncDisposable
 {
@@ -28,6 +31,9 @@ public sealed class PostgresCapture : IAsyncDisposable
     private readonly Dictionary<uint, TableSchema> _schemas = new();
     private readonly Dictionary<TableSchema, Route> _routes = new(ReferenceEqualityComparer.Instance);
     private Route? _lastRoute;
+    private ulong _commitLsn;
+    private uint _sequence;
+    private DateTimeOffset _commitTime = DateTimeOffset.MinValue;
     private LogicalReplicationConnection? _replication;
     private Task _reading = Task.CompletedTask;
 
@@ -92,111 +98,43 @@ public sealed class PostgresCapture : IAsyncDisposable
         try
         {
             await using var catalog = await PostgresSourceAdmin.OpenAsync(_spec.ConnectionString, ct);
-            // messages: heartbeats arrive as logical decoding messages (see PostgresNames.HeartbeatPrefix).
-            var options = new PgOutputReplicationOptions(PostgresNames.Publication(_spec.Id), PgOutputProtocolVersion.V1, messages: true);
+            // messages: heartbeats and watermarks arrive as logical decoding messages (see PostgresNames).
+            var options = new Dictionary<string, string?>
+            {
+                ["proto_version"] = "1",
+                ["publication_names"] = PostgresNames.Publication(_spec.Id),
+                ["messages"] = "true",
+            };
             var slot = new PgOutputReplicationSlot(PostgresNames.Slot(_spec.Id));
             var writer = _channel.Writer;
-            ulong commitLsn = 0;
-            uint sequence = 0;
-            var commitTime = DateTimeOffset.MinValue;
-
-            await foreach (var message in replication.StartReplication(slot, options, ct))
+            var items = new List<CaptureItem>();
+            var buffer = new byte[1 << 16];
+            // Messages are decoded from their bytes by PgOutputReader: Npgsql's own pgoutput objects read every value
+            // asynchronously, which cost more than everything else the reader does.
+            await foreach (var message in replication.StartLogicalReplication(slot, ct, options: options))
             {
-                switch (message)
+                var length = checked((int)message.Data.Length);
+                if (length > buffer.Length)
                 {
-                    case BeginMessage begin:
-                        commitLsn = (ulong)begin.TransactionFinalLsn;
-                        commitTime = new DateTimeOffset(DateTime.SpecifyKind(begin.TransactionCommitTimestamp, DateTimeKind.Utc));
-                        sequence = 0;
-                        break;
-                    case RelationMessage relation:
-                        var table = $"{relation.Namespace}.{relation.RelationName}";
-                        // Columns and types as of this point in the WAL: a Relation message follows every schema change.
-                        var columns = relation.Columns.Select(c => (c.ColumnName, c.DataTypeId, c.TypeModifier)).ToArray();
-                        _schemas[relation.RelationId] = await PostgresSourceAdmin.LoadSchemaAsync(catalog, relation.RelationId, table, columns, ct);
-                        break;
-                    case InsertMessage insert:
-                        {
-                            var schema = _schemas[insert.Relation.RelationId];
-                            var (after, _) = await ReadRowAsync(insert.NewRow, null, schema, ct);
-                            await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Insert, new(commitLsn, sequence++), commitTime, null, after), ct);
-                            break;
-                        }
-                    case UpdateMessage update:
-                        {
-                            var schema = _schemas[update.Relation.RelationId];
-                            var before = update switch
-                            {
-                                FullUpdateMessage full => (await ReadRowAsync(full.OldRow, null, schema, ct)).Row,
-                                IndexUpdateMessage index => (await ReadRowAsync(index.Key, null, schema, ct)).Row,
-                                _ => null,
-                            };
-                            // Only a full old row (REPLICA IDENTITY FULL) holds the values an update left out.
-                            var (after, unchanged) = await ReadRowAsync(update.NewRow, update is FullUpdateMessage ? before : null, schema, ct);
-                            if (before is not null && !schema.KeyOf(before).SequenceEqual(schema.KeyOf(after)))
-                            {
-                                // A key change moves the row to another partition: delete there, insert here (as Debezium does).
-                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Delete, new(commitLsn, sequence++), commitTime, before, null), ct);
-                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Insert, new(commitLsn, sequence++), commitTime, null, after, unchanged), ct);
-                            }
-                            else
-                            {
-                                await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Update, new(commitLsn, sequence++), commitTime, before, after, unchanged), ct);
-                            }
-                            break;
-                        }
-                    case DeleteMessage delete:
-                        {
-                            var schema = _schemas[delete.Relation.RelationId];
-                            var before = delete switch
-                            {
-                                FullDeleteMessage full => (await ReadRowAsync(full.OldRow, null, schema, ct)).Row,
-                                KeyDeleteMessage key => (await ReadRowAsync(key.Key, null, schema, ct)).Row,
-                                _ => throw new InvalidOperationException($"unexpected delete message {delete.GetType().Name}"),
-                            };
-                            await EmitAsync(writer, schema, new ChangeEvent(ChangeOperation.Delete, new(commitLsn, sequence++), commitTime, before, null), ct);
-                            break;
-                        }
-                    case TruncateMessage truncate:
-                        foreach (var relation in truncate.Relations)
-                        {
-                            var route = RouteOf(_schemas[relation.RelationId]);
-                            var schema = route.Projection.Schema;
-                            var position = new Position(commitLsn, sequence++);
-                            // Every partition of the table holds rows that the truncate removes.
-                            for (var p = 0; p < _spec.Partitions; p++)
-                            {
-                                await writer.WriteAsync(new CapturedChange(route.Addresses[p], schema,
-                                    new ChangeEvent(ChangeOperation.Truncate, position, commitTime, null, null)), ct);
-                            }
-                        }
-                        break;
-                    case LogicalDecodingMessage { Prefix: PostgresNames.WatermarkPrefix } watermark:
-                        {
-                            using var text = new StreamReader(watermark.Data);
-                            var parts = (await text.ReadToEndAsync(ct)).Split(':');
-                            await writer.WriteAsync(new CapturedWatermark(parts[0] == "high", int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture), (ulong)watermark.MessageLsn), ct);
-                            break;
-                        }
-                    case LogicalDecodingMessage heartbeat:
-                        {
-                            using var text = new StreamReader(heartbeat.Data);
-                            var content = await text.ReadToEndAsync(ct);
-                            if (heartbeat.Prefix == PostgresNames.HeartbeatPrefix && (heartbeat.Flags & 1) == 0)
-                            {
-                                // Everything committed before the heartbeat has been read: like an empty transaction, it
-                                // becomes confirmable once those changes are durable, even if no captured table changed.
-                                var written = long.TryParse(content, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var micros)
-                                    ? DateTimeOffset.UnixEpoch.AddTicks(micros * 10)
-                                    : DateTimeOffset.UtcNow;
-                                await writer.WriteAsync(new CapturedCommit((ulong)heartbeat.MessageLsn, written, Heartbeat: true), ct);
-                            }
-                            break;
-                        }
-                    case CommitMessage commit:
-                        await writer.WriteAsync(new CapturedCommit((ulong)commit.TransactionEndLsn, commitTime), ct);
-                        break;
+                    buffer = new byte[Math.Max(length, buffer.Length * 2)];
                 }
+                await message.Data.ReadExactlyAsync(buffer.AsMemory(0, length), ct);
+                if (buffer[0] == (byte)'R')
+                {
+                    // Columns and types as of this point in the WAL: a Relation message follows every schema change.
+                    var (relationId, table, columns) = ReadRelation(buffer.AsSpan(0, length));
+                    _schemas[relationId] = await PostgresSourceAdmin.LoadSchemaAsync(catalog, relationId, table, columns, ct);
+                    continue;
+                }
+                Decode(buffer.AsSpan(0, length), items);
+                foreach (var item in items)
+                {
+                    if (!writer.TryWrite(item))
+                    {
+                        await writer.WriteAsync(item, ct);
+                    }
+                }
+                items.Clear();
             }
             writer.TryComplete();
         }
@@ -211,14 +149,156 @@ public sealed class PostgresCapture : IAsyncDisposable
         }
     }
 
-    private ValueTask EmitAsync(ChannelWriter<CaptureItem> writer, TableSchema source, ChangeEvent sourceChange, CancellationToken ct)
+    private static (uint Id, string Table, (string Name, uint TypeOid, int TypeModifier)[] Columns) ReadRelation(ReadOnlySpan<byte> message)
+    {
+        var reader = new PgOutputReader(message[1..]);
+        var id = reader.ReadUInt32();
+        var table = $"{reader.ReadCString()}.{reader.ReadCString()}";
+        reader.ReadByte(); // replica identity setting
+        var columns = new (string, uint, int)[reader.ReadInt16()];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            reader.ReadByte(); // flags (part of the key)
+            columns[i] = (reader.ReadCString(), reader.ReadUInt32(), reader.ReadInt32());
+        }
+        return (id, table, columns);
+    }
+
+    /// <summary>Turns one pgoutput message other than Relation into the items it stands for.</summary>
+    private void Decode(ReadOnlySpan<byte> message, List<CaptureItem> items)
+    {
+        var reader = new PgOutputReader(message[1..]);
+        switch ((char)message[0])
+        {
+            case 'B':
+                _commitLsn = reader.ReadUInt64();
+                _commitTime = reader.ReadTimestamp();
+                _sequence = 0;
+                break;
+            case 'C':
+                reader.ReadByte(); // flags
+                reader.ReadUInt64(); // commit LSN
+                items.Add(new CapturedCommit(reader.ReadUInt64(), _commitTime));
+                break;
+            case 'I':
+                {
+                    var schema = SchemaOf(reader.ReadUInt32());
+                    Expect(ref reader, 'N');
+                    var (after, _) = reader.ReadTuple(schema.Columns.Count, null);
+                    Emit(items, schema, new ChangeEvent(ChangeOperation.Insert, Next(), _commitTime, null, after));
+                    break;
+                }
+            case 'U':
+                {
+                    var schema = SchemaOf(reader.ReadUInt32());
+                    var kind = (char)reader.ReadByte();
+                    var fullOldRow = kind == 'O';
+                    string?[]? before = null;
+                    if (kind is 'K' or 'O')
+                    {
+                        before = reader.ReadTuple(schema.Columns.Count, null).Row;
+                        kind = (char)reader.ReadByte();
+                    }
+                    if (kind != 'N')
+                    {
+                        throw new InvalidDataException($"pgoutput: an update has '{kind}' where its new row begins");
+                    }
+                    // Only a full old row (REPLICA IDENTITY FULL) holds the values an update left out.
+                    var (after, unchanged) = reader.ReadTuple(schema.Columns.Count, fullOldRow ? before : null);
+                    if (before is not null && !schema.KeyOf(before).SequenceEqual(schema.KeyOf(after)))
+                    {
+                        // A key change moves the row to another partition: delete there, insert here (as Debezium does).
+                        Emit(items, schema, new ChangeEvent(ChangeOperation.Delete, Next(), _commitTime, before, null));
+                        Emit(items, schema, new ChangeEvent(ChangeOperation.Insert, Next(), _commitTime, null, after, unchanged));
+                    }
+                    else
+                    {
+                        Emit(items, schema, new ChangeEvent(ChangeOperation.Update, Next(), _commitTime, before, after, unchanged));
+                    }
+                    break;
+                }
+            case 'D':
+                {
+                    var schema = SchemaOf(reader.ReadUInt32());
+                    var kind = (char)reader.ReadByte();
+                    if (kind is not ('K' or 'O'))
+                    {
+                        throw new InvalidDataException($"pgoutput: a delete has '{kind}' where its old row begins");
+                    }
+                    var (before, _) = reader.ReadTuple(schema.Columns.Count, null);
+                    Emit(items, schema, new ChangeEvent(ChangeOperation.Delete, Next(), _commitTime, before, null));
+                    break;
+                }
+            case 'T':
+                {
+                    var count = reader.ReadInt32();
+                    reader.ReadByte(); // CASCADE / RESTART IDENTITY
+                    for (var r = 0; r < count; r++)
+                    {
+                        var route = RouteOf(SchemaOf(reader.ReadUInt32()));
+                        var schema = route.Projection.Schema;
+                        var position = Next();
+                        // Every partition of the table holds rows that the truncate removes.
+                        for (var p = 0; p < _spec.Partitions; p++)
+                        {
+                            items.Add(new CapturedChange(route.Addresses[p], schema, new ChangeEvent(ChangeOperation.Truncate, position, _commitTime, null, null)));
+                        }
+                    }
+                    break;
+                }
+            case 'M':
+                {
+                    var transactional = (reader.ReadByte() & 1) != 0;
+                    var lsn = reader.ReadUInt64();
+                    var prefix = reader.ReadCString();
+                    var content = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()));
+                    if (prefix == PostgresNames.WatermarkPrefix)
+                    {
+                        var parts = content.Split(':');
+                        items.Add(new CapturedWatermark(parts[0] == "high", int.Parse(parts[1], CultureInfo.InvariantCulture), lsn));
+                    }
+                    else if (prefix == PostgresNames.HeartbeatPrefix && !transactional)
+                    {
+                        // Everything committed before the heartbeat has been read: like an empty transaction, it
+                        // becomes confirmable once those changes are durable, even if no captured table changed.
+                        var written = long.TryParse(content, NumberStyles.Integer, CultureInfo.InvariantCulture, out var micros)
+                            ? DateTimeOffset.UnixEpoch.AddTicks(micros * 10)
+                            : DateTimeOffset.UtcNow;
+                        items.Add(new CapturedCommit(lsn, written, Heartbeat: true));
+                    }
+                    break;
+                }
+            case 'Y' or 'O':
+                // Type and origin messages: types are read from the catalog with the relation.
+                break;
+            case var code:
+                throw new InvalidDataException($"pgoutput: unexpected message '{code}' (streaming and two-phase decoding are not requested)");
+        }
+    }
+
+    private static void Expect(ref PgOutputReader reader, char expected)
+    {
+        if ((char)reader.ReadByte() is var kind && kind != expected)
+        {
+            throw new InvalidDataException($"pgoutput: expected '{expected}' where '{kind}' was sent");
+        }
+    }
+
+    private Position Next() => new(_commitLsn, _sequence++);
+
+    private TableSchema SchemaOf(uint relationId) =>
+        _schemas.TryGetValue(relationId, out var schema)
+            ? schema
+            : throw new InvalidDataException($"pgoutput: a change of relation {relationId} arrived before its Relation message");
+
+    private void Emit(List<CaptureItem> items, TableSchema source, ChangeEvent sourceChange)
     {
         // Column rules apply before anything leaves the source; the key (and so the partition) is the projected one.
         var route = RouteOf(source);
         var change = route.Projection.Apply(sourceChange);
         var partition = KeyPartitioner.PartitionOf(route.Projection.Schema.KeyOf(change.KeyImage!), _spec.Partitions);
         SaikiMetrics.ChangesCaptured.Add(1);
-        return writer.WriteAsync(new CapturedChange(route.Addresses[partition], route.Projection.Schema, change), ct);
+        items.Add(new CapturedChange(route.Addresses[partition], route.Projection.Schema, change));
     }
 
     // The hot path looks a schema's projection and partition addresses up once per schema, not once per change.
@@ -238,35 +318,4 @@ public sealed class PostgresCapture : IAsyncDisposable
     }
 
     private sealed record Route(TableSchema Source, ColumnPolicy.Projection Projection, PartitionAddress[] Addresses);
-
-    /// <summary>
-    /// Reads a tuple. Unchanged TOAST values are taken from <paramref name="previous"/> (a full old row) when there
-    /// is one; otherwise their indexes are returned so the event marks them as unchanged instead of inventing a value.
-    /// </summary>
-    private static async Task<(string?[] Row, List<int>? Unchanged)> ReadRowAsync(ReplicationTuple tuple, string?[]? previous, TableSchema schema, CancellationToken ct)
-    {
-        var row = new string?[schema.Columns.Count];
-        List<int>? unchanged = null;
-        var i = 0;
-        await foreach (var value in tuple.WithCancellation(ct))
-        {
-            if (value.IsUnchangedToastedValue)
-            {
-                if (previous is not null)
-                {
-                    row[i] = previous[i];
-                }
-                else
-                {
-                    (unchanged ??= []).Add(i);
-                }
-            }
-            else
-            {
-                row[i] = value.IsDBNull ? null : await value.Get<string>(ct);
-            }
-            i++;
-        }
-        return (row, unchanged);
-    }
 }
