@@ -104,6 +104,7 @@ public sealed class KafkaBatch
     private readonly Utf8JsonWriter _json;
     private readonly TaskCompletionSource _delivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<DeadLetter> _deadLetters = new();
+    private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
     private int _pending = 1; // the batch itself, until CompleteAsync
     private Error? _failure;
 
@@ -114,6 +115,7 @@ public sealed class KafkaBatch
         _topic = topic;
         _timeout = timeout;
         _json = new Utf8JsonWriter(_buffer);
+        _onDelivery = OnDelivery;
     }
 
     /// <summary>Produces one change (asynchronously; delivery is awaited by <see cref="CompleteAsync"/>).</summary>
@@ -129,14 +131,7 @@ public sealed class KafkaBatch
         {
             try
             {
-                _producer.Produce(_topic, message, report =>
-                {
-                    if (report.Error.IsError)
-                    {
-                        Failed(report.Error, change, message);
-                    }
-                    Done();
-                });
+                _producer.Produce(_topic, message, _onDelivery);
                 return;
             }
             catch (ProduceException<byte[], byte[]> e) when (e.Error.Code == Confluent.Kafka.ErrorCode.Local_QueueFull)
@@ -146,7 +141,7 @@ public sealed class KafkaBatch
             }
             catch (ProduceException<byte[], byte[]> e)
             {
-                Failed(e.Error, change, message);
+                Failed(e.Error, message.Key, message.Value);
                 Done();
                 return;
             }
@@ -168,13 +163,24 @@ public sealed class KafkaBatch
         }
     }
 
-    private void Failed(Error error, ChangeEvent change, Message<byte[], byte[]> message)
+    /// <summary>One handler for every message of the batch (no state per message): a refused message's position is
+    /// read back from its envelope.</summary>
+    private void OnDelivery(DeliveryReport<byte[], byte[]> report)
+    {
+        if (report.Error.IsError)
+        {
+            Failed(report.Error, report.Message.Key, report.Message.Value);
+        }
+        Done();
+    }
+
+    private void Failed(Error error, byte[] key, byte[] value)
     {
         if (Permanent.Contains(error.Code))
         {
             lock (_deadLetters)
             {
-                _deadLetters.Add(new DeadLetter(_partition, change.Position, $"kafka: {error.Reason} ({error.Code})", message.Key, message.Value));
+                _deadLetters.Add(new DeadLetter(_partition, ChangeEnvelope.PositionOf(value), $"kafka: {error.Reason} ({error.Code})", key, value));
             }
         }
         else
@@ -229,6 +235,13 @@ public static class ChangeEnvelope
     {
         using var json = new Utf8JsonWriter(buffer);
         return Value(buffer, json, partition, schema, change);
+    }
+
+    /// <summary>The position of the change an encoded value carries (<c>source.pos</c>).</summary>
+    public static Position PositionOf(byte[] value)
+    {
+        using var envelope = JsonDocument.Parse(value);
+        return Position.ParseKey(envelope.RootElement.GetProperty("source").GetProperty("pos").GetString()!);
     }
 
     /// <summary>Encodes the value with a writer that is reused (reset onto <paramref name="buffer"/>) for every message.</summary>

@@ -96,6 +96,10 @@ public sealed class KafkaEventBusTests(KafkaPipelineCluster fixture) : IClassFix
         Assert.Contains("MsgSizeTooLarge", letter.GetProperty("reason").GetString());
         Assert.Equal("{\"id\":\"2\"}", letter.GetProperty("key").GetString());
         Assert.True(letter.GetProperty("value").GetString()!.Length > 2_000_000);
+        // The letter is filed under the refused change's own position: between the rows written before and after it.
+        var pos = letter.GetProperty("pos").GetString()!;
+        Assert.True(string.CompareOrdinal(messages[0].Pos, pos) < 0 && string.CompareOrdinal(pos, messages[1].Pos) < 0,
+            $"dead letter position {pos} is not between {messages[0].Pos} and {messages[1].Pos}");
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
     }
 
