@@ -6,6 +6,13 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 scripts/services.sh install
 eval "$(scripts/services.sh start)"
+# Sources the tests leave registered keep their replication slots, and a slot keeps its WAL (gigabytes after a few
+# runs against the same throwaway cluster). No test runs yet, so the tests' own slots (named saiki_<name>_<8 hex>)
+# from earlier runs are stale; a slot in use (say, a running demo's) is never touched.
+"$SAIKI_PG_BIN/psql" "host=127.0.0.1 port=$SAIKI_PG_PORT user=postgres dbname=postgres" -qAtc \
+  "SELECT count(pg_drop_replication_slot(slot_name)) FROM pg_replication_slots
+   WHERE NOT active AND slot_name ~ '^saiki_[a-z]+_[0-9a-f]{8}'" \
+  | awk '$1 > 0 { print "tests: dropped " $1 " replication slots left by earlier runs" }'
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
