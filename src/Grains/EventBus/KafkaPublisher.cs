@@ -100,8 +100,7 @@ public sealed class KafkaBatch
     private readonly PartitionAddress _partition;
     private readonly string _topic;
     private readonly TimeSpan _timeout;
-    private readonly ArrayBufferWriter<byte> _buffer = new(1024);
-    private readonly Utf8JsonWriter _json;
+    private readonly JsonLine _json = new(new ArrayBufferWriter<byte>(1024));
     private readonly TaskCompletionSource _delivered = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly List<DeadLetter> _deadLetters = new();
     private readonly Action<DeliveryReport<byte[], byte[]>> _onDelivery;
@@ -114,7 +113,6 @@ public sealed class KafkaBatch
         _partition = partition;
         _topic = topic;
         _timeout = timeout;
-        _json = new Utf8JsonWriter(_buffer);
         _onDelivery = OnDelivery;
     }
 
@@ -123,8 +121,8 @@ public sealed class KafkaBatch
     {
         var message = new Message<byte[], byte[]>
         {
-            Key = ChangeEnvelope.Key(_buffer, _json, schema, change),
-            Value = ChangeEnvelope.Value(_buffer, _json, _partition, schema, change),
+            Key = ChangeEnvelope.Key(_json, schema, change),
+            Value = ChangeEnvelope.Value(_json, _partition, schema, change),
         };
         Interlocked.Increment(ref _pending);
         while (true)
@@ -213,29 +211,24 @@ public sealed record DeadLetter(PartitionAddress Partition, Position Position, s
 /// </summary>
 public static class ChangeEnvelope
 {
-    /// <summary>Encodes the key.</summary>
-    public static byte[] Key(ArrayBufferWriter<byte> buffer, TableSchema schema, ChangeEvent change)
-    {
-        using var json = new Utf8JsonWriter(buffer);
-        return Key(buffer, json, schema, change);
-    }
+    private static readonly JsonName SchemaVersionName = new("schema_version");
 
-    /// <summary>Encodes the key with a writer that is reused (reset onto <paramref name="buffer"/>) for every message.</summary>
-    public static byte[] Key(ArrayBufferWriter<byte> buffer, Utf8JsonWriter json, TableSchema schema, ChangeEvent change)
+    /// <summary>Encodes the key.</summary>
+    public static byte[] Key(ArrayBufferWriter<byte> buffer, TableSchema schema, ChangeEvent change) =>
+        Key(new JsonLine(buffer), schema, change);
+
+    /// <summary>Encodes the key with a writer that is reused for every message (its buffer is reset first).</summary>
+    internal static byte[] Key(JsonLine json, TableSchema schema, ChangeEvent change)
     {
-        buffer.ResetWrittenCount();
-        json.Reset(buffer);
+        json.Output.ResetWrittenCount();
+        json.Reset();
         ChangeFile.WriteKey(json, schema, change);
-        json.Flush();
-        return buffer.WrittenSpan.ToArray();
+        return json.Output.WrittenSpan.ToArray();
     }
 
     /// <summary>Encodes the value.</summary>
-    public static byte[] Value(ArrayBufferWriter<byte> buffer, PartitionAddress partition, TableSchema schema, ChangeEvent change)
-    {
-        using var json = new Utf8JsonWriter(buffer);
-        return Value(buffer, json, partition, schema, change);
-    }
+    public static byte[] Value(ArrayBufferWriter<byte> buffer, PartitionAddress partition, TableSchema schema, ChangeEvent change) =>
+        Value(new JsonLine(buffer), partition, schema, change);
 
     /// <summary>The position of the change an encoded value carries (<c>source.pos</c>).</summary>
     public static Position PositionOf(byte[] value)
@@ -244,20 +237,20 @@ public static class ChangeEnvelope
         return Position.ParseKey(envelope.RootElement.GetProperty("source").GetProperty("pos").GetString()!);
     }
 
-    /// <summary>Encodes the value with a writer that is reused (reset onto <paramref name="buffer"/>) for every message.</summary>
-    public static byte[] Value(ArrayBufferWriter<byte> buffer, Utf8JsonWriter json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
+    /// <summary>Encodes the value with a writer that is reused for every message (its buffer is reset first).</summary>
+    internal static byte[] Value(JsonLine json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
     {
-        buffer.ResetWrittenCount();
-        json.Reset(buffer);
-        json.WriteStartObject();
+        json.Output.ResetWrittenCount();
+        json.Reset();
+        json.StartObject();
         ChangeFile.WriteOperation(json, change.Operation);
-        json.WriteStartObject(ChangeFile.SourceName);
+        json.Name(ChangeFile.SourceName);
+        json.StartObject();
         ChangeFile.WriteOrigin(json, partition, change, ChangeFile.IdName);
-        json.WriteEndObject();
-        json.WriteString("schema_version", schema.Version);
+        json.EndObject();
+        json.String(SchemaVersionName, schema.Version);
         ChangeFile.WriteImages(json, schema, change);
-        json.WriteEndObject();
-        json.Flush();
-        return buffer.WrittenSpan.ToArray();
+        json.EndObject();
+        return json.Output.WrittenSpan.ToArray();
     }
 }

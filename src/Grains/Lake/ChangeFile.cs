@@ -34,117 +34,119 @@ public static class ChangeFile
     }
 
     // Property names encoded once: a file or a Kafka batch writes them for every change.
-    private static readonly JsonEncodedText OpName = JsonEncodedText.Encode("op");
-    private static readonly JsonEncodedText TableName = JsonEncodedText.Encode("table");
-    private static readonly JsonEncodedText LsnName = JsonEncodedText.Encode("lsn");
-    private static readonly JsonEncodedText SeqName = JsonEncodedText.Encode("seq");
-    private static readonly JsonEncodedText PosName = JsonEncodedText.Encode("pos");
-    private static readonly JsonEncodedText CommitTimeName = JsonEncodedText.Encode("commit_time");
-    private static readonly JsonEncodedText KeyName = JsonEncodedText.Encode("key");
-    private static readonly JsonEncodedText BeforeName = JsonEncodedText.Encode("before");
-    private static readonly JsonEncodedText AfterName = JsonEncodedText.Encode("after");
+    private static readonly JsonName OpName = new("op");
+    private static readonly JsonName TableName = new("table");
+    private static readonly JsonName LsnName = new("lsn");
+    private static readonly JsonName SeqName = new("seq");
+    private static readonly JsonName PosName = new("pos");
+    private static readonly JsonName CommitTimeName = new("commit_time");
+    private static readonly JsonName KeyName = new("key");
+    private static readonly JsonName BeforeName = new("before");
+    private static readonly JsonName AfterName = new("after");
+    private static readonly JsonName UnchangedName = new("unchanged");
     /// <summary>Name of the source id in lake lines.</summary>
-    internal static readonly JsonEncodedText SourceName = JsonEncodedText.Encode("source");
+    internal static readonly JsonName SourceName = new("source");
     /// <summary>Name of the source id in Kafka envelopes.</summary>
-    internal static readonly JsonEncodedText IdName = JsonEncodedText.Encode("id");
-    private static readonly ConditionalWeakTable<TableSchema, JsonEncodedText[]> ColumnNames = new();
+    internal static readonly JsonName IdName = new("id");
+    private static readonly ConditionalWeakTable<TableSchema, JsonName[]> ColumnNames = new();
 
     /// <summary>The schema's column names, encoded once per schema instance.</summary>
-    private static JsonEncodedText[] NamesOf(TableSchema schema) =>
-        ColumnNames.GetValue(schema, s => s.Columns.Select(c => JsonEncodedText.Encode(c.Name)).ToArray());
+    private static JsonName[] NamesOf(TableSchema schema) =>
+        ColumnNames.GetValue(schema, s => s.Columns.Select(c => new JsonName(c.Name)).ToArray());
 
     /// <summary>Writes the operation code.</summary>
-    internal static void WriteOperation(Utf8JsonWriter json, ChangeOperation operation) => json.WriteString(OpName, OperationCode(operation));
+    internal static void WriteOperation(JsonLine json, ChangeOperation operation) => json.String(OpName, OperationCode(operation));
 
-    internal static void WriteLine(Utf8JsonWriter json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
+    internal static void WriteLine(JsonLine json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
     {
-        json.WriteStartObject();
+        json.StartObject();
         WriteOperation(json, change.Operation);
         WriteOrigin(json, partition, change, SourceName);
         WriteImages(json, schema, change);
-        json.WriteEndObject();
+        json.EndObject();
     }
 
     /// <summary>Where a change comes from: source id (under <paramref name="sourceName"/>), table, LSN, sequence, position, commit time.</summary>
-    internal static void WriteOrigin(Utf8JsonWriter json, PartitionAddress partition, ChangeEvent change, JsonEncodedText sourceName)
+    internal static void WriteOrigin(JsonLine json, PartitionAddress partition, ChangeEvent change, JsonName sourceName)
     {
-        json.WriteString(sourceName, partition.SourceId);
-        json.WriteString(TableName, partition.Table);
-        Span<char> text = stackalloc char[24];
+        json.String(sourceName, partition.SourceId);
+        json.String(TableName, partition.Table);
+        Span<byte> text = stackalloc byte[24];
         var commit = change.Position.Commit;
         // The LSN's text form (hi/lo in hex) and the 24-digit position key, formatted without allocating.
         ((uint)(commit >> 32)).TryFormat(text, out var hi, "X", CultureInfo.InvariantCulture);
-        text[hi] = '/';
+        text[hi] = (byte)'/';
         ((uint)commit).TryFormat(text[(hi + 1)..], out var lo, "X", CultureInfo.InvariantCulture);
-        json.WriteString(LsnName, text[..(hi + 1 + lo)]);
-        json.WriteNumber(SeqName, change.Position.Sequence);
+        json.Name(LsnName);
+        json.QuotedAscii(text[..(hi + 1 + lo)]);
+        json.Name(SeqName);
+        json.Number(change.Position.Sequence);
         commit.TryFormat(text, out _, "X16", CultureInfo.InvariantCulture);
         change.Position.Sequence.TryFormat(text[16..], out _, "X8", CultureInfo.InvariantCulture);
-        json.WriteString(PosName, text);
-        json.WriteString(CommitTimeName, change.CommitTime);
+        json.Name(PosName);
+        json.QuotedAscii(text);
+        json.Name(CommitTimeName);
+        json.Timestamp(change.CommitTime);
     }
 
     /// <summary>The row images: key, before, after, and the columns an update left unchanged.</summary>
-    internal static void WriteImages(Utf8JsonWriter json, TableSchema schema, ChangeEvent change)
+    internal static void WriteImages(JsonLine json, TableSchema schema, ChangeEvent change)
     {
-        json.WritePropertyName(KeyName);
+        json.Name(KeyName);
         WriteKey(json, schema, change);
-        WriteRow(json, BeforeName, schema, change.Before, null);
-        WriteRow(json, AfterName, schema, change.After, change.Unchanged);
+        json.Name(BeforeName);
+        WriteRowValue(json, schema, change.Before, null);
+        json.Name(AfterName);
+        WriteRowValue(json, schema, change.After, change.Unchanged);
         if (change.Unchanged is { Count: > 0 } unchanged)
         {
-            json.WriteStartArray("unchanged");
+            json.Name(UnchangedName);
+            json.StartArray();
             foreach (var c in unchanged)
             {
-                json.WriteStringValue(schema.Columns[c].Name);
+                json.String(schema.Columns[c].Name);
             }
-            json.WriteEndArray();
+            json.EndArray();
         }
     }
 
     /// <summary>The key columns as an object, or null (truncate).</summary>
-    internal static void WriteKey(Utf8JsonWriter json, TableSchema schema, ChangeEvent change)
+    internal static void WriteKey(JsonLine json, TableSchema schema, ChangeEvent change)
     {
         if (change.KeyImage is { } keyRow)
         {
-            json.WriteStartObject();
+            json.StartObject();
             var names = NamesOf(schema);
             foreach (var k in schema.KeyColumns)
             {
-                json.WriteString(names[k], keyRow[k]);
+                json.String(names[k], keyRow[k]);
             }
-            json.WriteEndObject();
+            json.EndObject();
         }
         else
         {
-            json.WriteNullValue();
+            json.Null();
         }
-    }
-
-    private static void WriteRow(Utf8JsonWriter json, JsonEncodedText name, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)
-    {
-        json.WritePropertyName(name);
-        WriteRowValue(json, schema, row, omit);
     }
 
     /// <summary>A row image as an object of column → text value (null when there is no image).</summary>
-    internal static void WriteRowValue(Utf8JsonWriter json, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)
+    internal static void WriteRowValue(JsonLine json, TableSchema schema, string?[]? row, IReadOnlyList<int>? omit)
     {
         if (row is null)
         {
-            json.WriteNullValue();
+            json.Null();
             return;
         }
-        json.WriteStartObject();
+        json.StartObject();
         var names = NamesOf(schema);
         for (var i = 0; i < row.Length; i++)
         {
             if (omit is null || !omit.Contains(i))
             {
-                json.WriteString(names[i], row[i]);
+                json.String(names[i], row[i]);
             }
         }
-        json.WriteEndObject();
+        json.EndObject();
     }
 
     /// <summary>The one-letter code of an operation in lake files.</summary>

@@ -55,19 +55,18 @@ public abstract class ChangeFileWriter : IDisposable
         private readonly MemoryStream _output = new();
         private readonly GZipStream _gzip;
         private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
-        private readonly Utf8JsonWriter _json;
+        private readonly JsonLine _json;
 
         public JsonLinesWriter(PartitionAddress partition)
         {
             _partition = partition;
             _gzip = new GZipStream(_output, CompressionLevel.Fastest, leaveOpen: true);
-            _json = new Utf8JsonWriter(_buffer, new JsonWriterOptions { SkipValidation = true });
+            _json = new JsonLine(_buffer);
         }
 
         protected override void Append(TableSchema schema, ChangeEvent change)
         {
             ChangeFile.WriteLine(_json, _partition, schema, change);
-            _json.Flush();
             _json.Reset();
             _buffer.Write("\n"u8);
             if (_buffer.WrittenCount > FlushThreshold)
@@ -91,7 +90,6 @@ public abstract class ChangeFileWriter : IDisposable
         {
             if (disposing)
             {
-                _json.Dispose();
                 _gzip.Dispose();
                 _output.Dispose();
             }

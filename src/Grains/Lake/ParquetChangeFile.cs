@@ -180,13 +180,10 @@ public static class ParquetChangeFile
             return output.ToArray();
         }
 
-        private string JsonText(Action<Utf8JsonWriter> write)
+        private string JsonText(Action<JsonLine> write)
         {
             _json.ResetWrittenCount();
-            using (var json = new Utf8JsonWriter(_json))
-            {
-                write(json);
-            }
+            write(new JsonLine(_json));
             return Encoding.UTF8.GetString(_json.WrittenSpan);
         }
     }
