@@ -220,8 +220,7 @@ public static class ChangeEnvelope
     /// <summary>Encodes the key with a writer that is reused for every message (its buffer is reset first).</summary>
     internal static byte[] Key(JsonLine json, TableSchema schema, ChangeEvent change)
     {
-        json.Output.ResetWrittenCount();
-        json.Reset();
+        json.Clear();
         ChangeFile.WriteKey(json, schema, change);
         return json.Output.WrittenSpan.ToArray();
     }
@@ -240,8 +239,7 @@ public static class ChangeEnvelope
     /// <summary>Encodes the value with a writer that is reused for every message (its buffer is reset first).</summary>
     internal static byte[] Value(JsonLine json, PartitionAddress partition, TableSchema schema, ChangeEvent change)
     {
-        json.Output.ResetWrittenCount();
-        json.Reset();
+        json.Clear();
         json.StartObject();
         ChangeFile.WriteOperation(json, change.Operation);
         json.Name(ChangeFile.SourceName);

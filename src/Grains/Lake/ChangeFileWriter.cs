@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.IO.Compression;
-using System.Text.Json;
 using Saiki.Orleans.Changes;
 
 namespace Saiki.Orleans.Lake;

@@ -21,8 +21,15 @@ internal sealed class JsonLine(ArrayBufferWriter<byte> output)
     /// <summary>The buffer written to.</summary>
     public ArrayBufferWriter<byte> Output => output;
 
-    /// <summary>Starts a new document (after the buffer was reset or a line ended).</summary>
+    /// <summary>Starts a new document after the last one (a line ended), keeping what the buffer holds.</summary>
     public void Reset() => _comma = false;
+
+    /// <summary>Starts a new document in an emptied buffer.</summary>
+    public void Clear()
+    {
+        output.ResetWrittenCount();
+        _comma = false;
+    }
 
     public void StartObject() => Open((byte)'{');
 

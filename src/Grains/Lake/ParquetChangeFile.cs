@@ -123,7 +123,7 @@ public static class ParquetChangeFile
         private readonly List<string?>[] _columns = schema.Columns.Select(_ => new List<string?>()).ToArray();
         private readonly List<string?> _befores = [];
         private readonly List<string?> _unchanged = [];
-        private readonly ArrayBufferWriter<byte> _json = new(1024);
+        private readonly JsonLine _json = new(new ArrayBufferWriter<byte>(1024));
 
         protected override void Append(TableSchema changeSchema, ChangeEvent change)
         {
@@ -182,9 +182,9 @@ public static class ParquetChangeFile
 
         private string JsonText(Action<JsonLine> write)
         {
-            _json.ResetWrittenCount();
-            write(new JsonLine(_json));
-            return Encoding.UTF8.GetString(_json.WrittenSpan);
+            _json.Clear();
+            write(_json);
+            return Encoding.UTF8.GetString(_json.Output.WrittenSpan);
         }
     }
 }

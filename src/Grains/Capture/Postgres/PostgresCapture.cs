@@ -22,6 +22,8 @@ namespace Saiki.Orleans.Capture.Postgres;
 public sealed class PostgresCapture : IAsyncDisposable
 {
     private const int ChannelCapacity = 16_384;
+    private const int MessageBufferBytes = 1 << 16;
+    private const int MaxRetainedBufferBytes = 1 << 20;
     private readonly PostgresSourceSpec _spec;
     private readonly ColumnPolicy _policy;
     private readonly ILogger _logger;
@@ -108,7 +110,7 @@ public sealed class PostgresCapture : IAsyncDisposable
             var slot = new PgOutputReplicationSlot(PostgresNames.Slot(_spec.Id));
             var writer = _channel.Writer;
             var items = new List<CaptureItem>();
-            var buffer = new byte[1 << 16];
+            var buffer = new byte[MessageBufferBytes];
             // Messages are decoded from their bytes by PgOutputReader: Npgsql's own pgoutput objects read every value
             // asynchronously, which cost more than everything else the reader does.
             await foreach (var message in replication.StartLogicalReplication(slot, ct, options: options))
@@ -127,6 +129,11 @@ public sealed class PostgresCapture : IAsyncDisposable
                     continue;
                 }
                 Decode(buffer.AsSpan(0, length), items);
+                if (buffer.Length > MaxRetainedBufferBytes)
+                {
+                    // One huge row (a large TOAST value) does not keep its buffer for the life of the reader.
+                    buffer = new byte[MessageBufferBytes];
+                }
                 foreach (var item in items)
                 {
                     if (!writer.TryWrite(item))
