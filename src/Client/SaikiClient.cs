@@ -37,6 +37,17 @@ public sealed class SaikiClient(IClusterClient cluster)
     /// <exception cref="SourceValidationException">A table is missing, already captured, or lacks a key.</exception>
     public Task<SourceInfo> AddTablesAsync(string id, IReadOnlyList<string> tables) => cluster.GetGrain<ISourceGrain>(id).AddTablesAsync(tables);
 
+    /// <summary>
+    /// Pauses capture: nothing more is read until <see cref="ResumeSourceAsync"/>, and the source database keeps the
+    /// changes meanwhile (a PostgreSQL slot retains WAL). Null when the source is not registered.
+    /// </summary>
+    /// <exception cref="SourceValidationException">The source has failed.</exception>
+    public Task<SourceInfo?> PauseSourceAsync(string id) => Registry.PauseAsync(id);
+
+    /// <summary>Resumes a paused source from its confirmed position. Null when the source is not registered.</summary>
+    /// <exception cref="SourceValidationException">The source is not paused.</exception>
+    public Task<SourceInfo?> ResumeSourceAsync(string id) => Registry.ResumeAsync(id);
+
     /// <summary>Status of one source, or null when it is not registered.</summary>
     public Task<SourceInfo?> GetSourceAsync(string id) => Registry.GetAsync(id);
 

@@ -58,6 +58,18 @@ public sealed class SaikiRestClient : IDisposable
         return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync<SourceInfo>(response, ct);
     }
 
+    /// <summary>Pauses a source's capture (it keeps its position); null when none has that id.</summary>
+    public Task<SourceInfo?> PauseSourceAsync(string id, CancellationToken ct = default) => PostOrNullAsync($"api/sources/{Uri.EscapeDataString(id)}/pause", ct);
+
+    /// <summary>Resumes a paused source; null when none has that id.</summary>
+    public Task<SourceInfo?> ResumeSourceAsync(string id, CancellationToken ct = default) => PostOrNullAsync($"api/sources/{Uri.EscapeDataString(id)}/resume", ct);
+
+    private async Task<SourceInfo?> PostOrNullAsync(string path, CancellationToken ct)
+    {
+        var response = await _http.PostAsync(path, null, ct);
+        return response.StatusCode == HttpStatusCode.NotFound ? null : await ReadAsync<SourceInfo>(response, ct);
+    }
+
     /// <summary>Removes a source; false when none has that id.</summary>
     public Task<bool> RemoveSourceAsync(string id, CancellationToken ct = default) => DeleteAsync($"api/sources/{Uri.EscapeDataString(id)}", ct);
 

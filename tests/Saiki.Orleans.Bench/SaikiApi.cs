@@ -29,6 +29,19 @@ internal sealed class SaikiApi(HttpClient http)
         return SourceStatus.From(await response.Content.ReadFromJsonAsync<JsonElement>(ct));
     }
 
+    public Task PauseSourceAsync(string id, CancellationToken ct) => PostAsync($"/api/sources/{id}/pause", ct);
+
+    public Task ResumeSourceAsync(string id, CancellationToken ct) => PostAsync($"/api/sources/{id}/resume", ct);
+
+    private async Task PostAsync(string path, CancellationToken ct)
+    {
+        using var response = await http.PostAsync(path, null, ct);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new InvalidOperationException($"POST {path} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync(ct)}");
+        }
+    }
+
     public async Task<bool> RemoveSourceAsync(string id, CancellationToken ct)
     {
         using var response = await http.DeleteAsync($"/api/sources/{id}", ct);

@@ -18,10 +18,10 @@ internal static class Workloads
         $"CREATE TABLE IF NOT EXISTS {table} (id {idType} PRIMARY KEY, payload text, n int, ts timestamptz)";
 
     /// <summary>
-    /// <paramref name="rows"/> row changes: the first half inserts new rows, the second half updates them. Returns
+    /// <paramref name="rows"/> row changes to <paramref name="table"/>: the first half inserts new rows, the second half updates them. Returns
     /// the WAL position after the last commit, which a reader must pass to have seen every change.
     /// </summary>
-    public static async Task<string> StreamAsync(BenchDatabase db, int rows, int transactionRows, CancellationToken ct)
+    public static async Task<string> StreamAsync(BenchDatabase db, string table, int rows, int transactionRows, CancellationToken ct)
     {
         var inserts = rows / 2;
         var updates = rows - inserts;
@@ -33,8 +33,8 @@ internal static class Workloads
             await sync.ExecuteNonQueryAsync(ct);
         }
         var clock = Stopwatch.StartNew();
-        var insert = $"INSERT INTO {StreamTable} SELECT g, md5(g::text), g % 1000, now() FROM generate_series({{0}}, {{1}}) g";
-        var update = $"UPDATE {StreamTable} SET n = n + 1, payload = md5(payload), ts = now() WHERE id BETWEEN {{0}} AND {{1}}";
+        var insert = $"INSERT INTO {table} SELECT g, md5(g::text), g % 1000, now() FROM generate_series({{0}}, {{1}}) g";
+        var update = $"UPDATE {table} SET n = n + 1, payload = md5(payload), ts = now() WHERE id BETWEEN {{0}} AND {{1}}";
         await RunInTransactionsAsync(conn, insert, inserts, transactionRows, ct);
         await RunInTransactionsAsync(conn, update, updates, transactionRows, ct);
         var lsn = await BenchDatabase.CurrentWalLsnAsync(conn, ct);

@@ -170,6 +170,11 @@ public static class SaikiCli
             return 0;
         });
 
+        var pause = StateCommand("pause", "Pause a source's capture (it keeps its position; its database keeps the changes)", idArgument, output,
+            (client, id, ct) => client.PauseSourceAsync(id, ct));
+        var resume = StateCommand("resume", "Resume a paused source from its confirmed position", idArgument, output,
+            (client, id, ct) => client.ResumeSourceAsync(id, ct));
+
         var addTables = new Command("add-tables", "Add tables to a running source (snapshotted while the stream flows)") { idArgument, tables };
         addTables.SetAction(async (parsed, ct) =>
         {
@@ -227,7 +232,7 @@ public static class SaikiCli
             }
         });
 
-        foreach (var command in new[] { list, show, register, registerDynamo, resnapshot, addTables, remove, follow })
+        foreach (var command in new[] { list, show, register, registerDynamo, resnapshot, pause, resume, addTables, remove, follow })
         {
             sources.Subcommands.Add(command);
         }
@@ -331,6 +336,26 @@ public static class SaikiCli
                 return 1;
             }
             await output.WriteLineAsync($"removed {name}");
+            return 0;
+        });
+        return command;
+    }
+
+    /// <summary>A command that changes a source's state and prints the state it is in afterwards.</summary>
+    private static Command StateCommand(string name, string description, Argument<string> argument, TextWriter output,
+        Func<SaikiRestClient, string, CancellationToken, Task<SourceInfo?>> change)
+    {
+        var command = new Command(name, description) { argument };
+        command.SetAction(async (parsed, ct) =>
+        {
+            using var client = Connect(parsed);
+            var id = parsed.GetValue(argument)!;
+            if (await change(client, id, ct) is not { } info)
+            {
+                await parsed.InvocationConfiguration.Error.WriteLineAsync($"error: no source '{id}'");
+                return 1;
+            }
+            await output.WriteLineAsync($"{info.Id}: {info.State}, confirmed position {info.ConfirmedLsn}");
             return 0;
         });
         return command;

@@ -18,6 +18,18 @@ public interface IChangeSourceGrain : IGrainWithStringKey
     [Alias("remove")]
     Task RemoveAsync();
 
+    /// <summary>
+    /// Stops capture and keeps the source's position (slot, stream checkpoints): nothing more is read until
+    /// <see cref="ResumeAsync"/>, also across silo restarts. Changes already read still become durable. Pausing a
+    /// paused source does nothing; a failed source cannot be paused (<see cref="SourceValidationException"/>).
+    /// </summary>
+    [Alias("pause")]
+    Task<SourceInfo> PauseAsync();
+
+    /// <summary>Resumes a paused source from its confirmed position; <see cref="SourceValidationException"/> when it is not paused.</summary>
+    [Alias("resume")]
+    Task<SourceInfo> ResumeAsync();
+
     /// <summary>Starts capture if the source is registered and not running.</summary>
     [Alias("ensure-running")]
     Task EnsureRunningAsync();
@@ -43,6 +55,16 @@ public enum SourceKind : byte
 /// <summary>Finds the grain of a source of a given kind.</summary>
 public static class SourceGrains
 {
+    /// <summary>Why a source in <paramref name="state"/> cannot be paused, or null when it can.</summary>
+    public static string? CannotPause(string id, SourceState state) => state == SourceState.Failed
+        ? $"source '{id}' has failed and is not capturing; see its error (remove and re-register it, or re-snapshot a DynamoDB source)"
+        : null;
+
+    /// <summary>Why a source in <paramref name="state"/> cannot be resumed, or null when it can.</summary>
+    public static string? CannotResume(string id, SourceState state) => state != SourceState.Paused
+        ? $"source '{id}' is not paused (it is {state})"
+        : null;
+
     /// <summary>The grain that owns source <paramref name="id"/> of kind <paramref name="kind"/>.</summary>
     public static IChangeSourceGrain Get(IGrainFactory grains, SourceKind kind, string id) => kind switch
     {

@@ -26,6 +26,14 @@ public interface ISourceRegistryGrain : IGrainWithIntegerKey
     [Alias("remove")]
     Task<bool> RemoveAsync(string id);
 
+    /// <summary>Pauses a source of any kind (see <see cref="IChangeSourceGrain.PauseAsync"/>); null when none has this id.</summary>
+    [Alias("pause")]
+    Task<SourceInfo?> PauseAsync(string id);
+
+    /// <summary>Resumes a paused source of any kind (see <see cref="IChangeSourceGrain.ResumeAsync"/>); null when none has this id.</summary>
+    [Alias("resume")]
+    Task<SourceInfo?> ResumeAsync(string id);
+
     /// <summary>Makes sure every registered source is capturing (called periodically by each silo).</summary>
     [Alias("ensure-running")]
     Task EnsureRunningAsync();

@@ -13,4 +13,9 @@ public enum SourceState
     Failed = 2,
     /// <summary>Removed: slot and publication dropped.</summary>
     Removed = 3,
+    /// <summary>
+    /// Capture paused by an operator: nothing is read until it is resumed, and the source database keeps the changes
+    /// meanwhile (a PostgreSQL slot retains WAL: lag, retained WAL and its alert stay reported).
+    /// </summary>
+    Paused = 5,
 }

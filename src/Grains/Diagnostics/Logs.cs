@@ -31,6 +31,12 @@ internal static partial class SourceLog
     [LoggerMessage(1108, LogLevel.Information, "Source {SourceId}: tables {Tables} added; snapshotting them between stream watermarks")]
     public static partial void TablesAdded(ILogger logger, string sourceId, string tables);
 
+    [LoggerMessage(1109, LogLevel.Information, "Source {SourceId}: capture paused at {Position}; the source keeps the changes until it is resumed")]
+    public static partial void Paused(ILogger logger, string sourceId, string position);
+
+    [LoggerMessage(1110, LogLevel.Information, "Source {SourceId}: capture resumed")]
+    public static partial void Resumed(ILogger logger, string sourceId);
+
     [LoggerMessage(1106, LogLevel.Information, "Source {SourceId}: {Rate:F0} changes/s captured, confirmed {Lsn}, {Pending} changes awaiting durability")]
     public static partial void Progress(ILogger logger, string sourceId, double rate, string lsn, long pending);
 }

@@ -201,6 +201,44 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     }
 
     /// <inheritdoc />
+    public async Task<SourceInfo> PauseAsync()
+    {
+        var s = RegisteredState();
+        if (SourceGrains.CannotPause(Id, s.State) is { } problem)
+        {
+            throw new SourceValidationException(problem);
+        }
+        if (s.State != SourceState.Paused)
+        {
+            // As the PostgreSQL source: paused before and after stopping the loop.
+            s.State = SourceState.Paused;
+            await StopLoopAsync();
+            s.State = SourceState.Paused;
+            await _state.WriteStateAsync();
+            SourceLog.Paused(_logger, Id, $"position {s.Confirmed}");
+        }
+        return Info();
+    }
+
+    /// <inheritdoc />
+    public async Task<SourceInfo> ResumeAsync()
+    {
+        var s = RegisteredState();
+        if (SourceGrains.CannotResume(Id, s.State) is { } problem)
+        {
+            throw new SourceValidationException(problem);
+        }
+        s.State = SourceState.Starting;
+        await _state.WriteStateAsync();
+        SourceLog.Resumed(_logger, Id);
+        _loop.StartIfNeeded();
+        return Info();
+    }
+
+    private DynamoSourceGrainState RegisteredState() =>
+        _state.State is { Spec: not null, State: not SourceState.Removed } s ? s : throw new SourceValidationException($"no source '{Id}' is registered");
+
+    /// <inheritdoc />
     public Task EnsureRunningAsync()
     {
         _loop.StartIfNeeded();

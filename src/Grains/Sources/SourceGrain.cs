@@ -203,6 +203,45 @@ public sealed class SourceGrain : Grain, ISourceGrain
     }
 
     /// <inheritdoc />
+    public async Task<SourceInfo> PauseAsync()
+    {
+        var s = RegisteredState();
+        if (SourceGrains.CannotPause(Id, s.State) is { } problem)
+        {
+            throw new SourceValidationException(problem);
+        }
+        if (s.State != SourceState.Paused)
+        {
+            // Paused first, so supervision does not restart the loop while it stops; again after, in case the run
+            // marked itself running before it saw the cancellation.
+            s.State = SourceState.Paused;
+            await StopLoopAsync();
+            s.State = SourceState.Paused;
+            await _state.WriteStateAsync();
+            SourceLog.Paused(_logger, Id, Position.FormatLsn(s.ConfirmedLsn));
+        }
+        return Info();
+    }
+
+    /// <inheritdoc />
+    public async Task<SourceInfo> ResumeAsync()
+    {
+        var s = RegisteredState();
+        if (SourceGrains.CannotResume(Id, s.State) is { } problem)
+        {
+            throw new SourceValidationException(problem);
+        }
+        s.State = SourceState.Starting;
+        await _state.WriteStateAsync();
+        SourceLog.Resumed(_logger, Id);
+        _loop.StartIfNeeded();
+        return Info();
+    }
+
+    private SourceGrainState RegisteredState() =>
+        _state.State is { Spec: not null, State: not SourceState.Removed } s ? s : throw new SourceValidationException($"no source '{Id}' is registered");
+
+    /// <inheritdoc />
     public Task EnsureRunningAsync()
     {
         _loop.StartIfNeeded();
@@ -511,7 +550,8 @@ public sealed class SourceGrain : Grain, ISourceGrain
             _loop.Restart();
         }
         StartIncrementalChunkIfIdle();
-        if (ShouldCapture && DateTimeOffset.UtcNow >= _nextHeartbeat)
+        // A paused source's slot still holds WAL: its lag, retained WAL and alert keep being read (nothing is written).
+        if ((ShouldCapture || _state.State.State == SourceState.Paused) && DateTimeOffset.UtcNow >= _nextHeartbeat)
         {
             // The first one right after activation, so lag and completeness show up at once.
             _nextHeartbeat = DateTimeOffset.UtcNow + _options.HeartbeatInterval;

@@ -98,6 +98,14 @@ public sealed class SourceRegistryGrain(
     }
 
     /// <inheritdoc />
+    public async Task<SourceInfo?> PauseAsync(string id) =>
+        state.State.SourceIds.Contains(id) ? await Source(id).PauseAsync() : null;
+
+    /// <inheritdoc />
+    public async Task<SourceInfo?> ResumeAsync(string id) =>
+        state.State.SourceIds.Contains(id) ? await Source(id).ResumeAsync() : null;
+
+    /// <inheritdoc />
     public Task EnsureRunningAsync() =>
         Task.WhenAll(state.State.SourceIds.Select(id => Source(id).EnsureRunningAsync()));
 }

@@ -45,6 +45,24 @@ public static class SourceEndpoints
             .ProducesValidationProblem()
             .RequireAuthorization(ApiAccess.Write);
 
+        sources.MapPost("/{id}/pause", (string id, SaikiClient client) => ChangeStateAsync(() => client.PauseSourceAsync(id), "The source was not paused."))
+            .WithName("PauseSource")
+            .WithSummary("Pause capture; the source keeps its position and its database keeps the changes")
+            .WithDescription("Capture stops and nothing more is read until the source is resumed, also across silo restarts; changes already read still become durable. A PostgreSQL slot retains WAL meanwhile: the source's retained WAL, lag and alert stay reported. Pausing a paused source does nothing; a failed source answers 400.")
+            .Produces<SourceInfo>()
+            .Produces(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem()
+            .RequireAuthorization(ApiAccess.Write);
+
+        sources.MapPost("/{id}/resume", (string id, SaikiClient client) => ChangeStateAsync(() => client.ResumeSourceAsync(id), "The source was not resumed."))
+            .WithName("ResumeSource")
+            .WithSummary("Resume a paused source from its confirmed position")
+            .WithDescription("Capture starts again where the source's checkpoint is; every change made while it was paused is captured exactly once. A source that is not paused answers 400.")
+            .Produces<SourceInfo>()
+            .Produces(StatusCodes.Status404NotFound)
+            .ProducesValidationProblem()
+            .RequireAuthorization(ApiAccess.Write);
+
         sources.MapPost("/{id}/tables", async (string id, AddTablesRequest request, SaikiClient client) =>
             {
                 try
@@ -86,6 +104,18 @@ public static class SourceEndpoints
             .Produces(StatusCodes.Status404NotFound)
             .RequireAuthorization(ApiAccess.Write);
         return app;
+    }
+
+    private static async Task<IResult> ChangeStateAsync(Func<Task<SourceInfo?>> change, string refused)
+    {
+        try
+        {
+            return await change() is { } info ? Results.Ok(info) : Results.NotFound();
+        }
+        catch (SourceValidationException e)
+        {
+            return Results.ValidationProblem(new Dictionary<string, string[]> { ["source"] = e.Problems }, detail: e.Message, title: refused);
+        }
     }
 
     private static async Task<IResult> RegisterAsync(Func<Task<SourceInfo>> register)

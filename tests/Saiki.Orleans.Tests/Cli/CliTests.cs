@@ -50,6 +50,18 @@ public sealed class CliTests : IAsyncLifetime
         Assert.Matches($@"snapshot    {s}\.items: (\d+)/\1 chunks, 20,000 rows", status.Out);
 
         Assert.Equal(1, (await RunAsync("sources", "status", "nope")).Code);
+
+        var paused = await RunAsync("sources", "pause", s, "--token", Token);
+        Assert.True(paused.Code == 0, paused.Err);
+        Assert.StartsWith($"{s}: Paused, confirmed position ", paused.Out);
+        Assert.Matches($@"(?m)^{s}\s+Paused\s", (await RunAsync("sources", "list")).Out);
+        var resumed = await RunAsync("sources", "resume", s, "--token", Token);
+        Assert.True(resumed.Code == 0, resumed.Err);
+        Assert.DoesNotContain("Paused", resumed.Out);
+        var notPaused = await RunAsync("sources", "resume", s, "--token", Token);
+        Assert.Equal(1, notPaused.Code);
+        Assert.Contains($"source '{s}' is not paused", notPaused.Err);
+        Assert.Equal(1, (await RunAsync("sources", "pause", "nope", "--token", Token)).Code);
         var removed = await RunAsync("sources", "remove", s, "--token", Token);
         Assert.True(removed.Code == 0, removed.Err);
         Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
