@@ -4,7 +4,8 @@
 # Usage: scripts/bench.sh postgres|downstream|monitoring|dynamodb [options]
 #   postgres    starts a throwaway PostgreSQL (scripts/services.sh), builds the silo and the benchmark in Release,
 #               and in one run compares Saiki with PostgreSQL's own tools: 1,000,000 row changes through
-#               pg_recvlogical vs. Saiki's capture into durable lake files, a 5,000,000-row table through one
+#               pg_recvlogical vs. Saiki's capture into durable lake files (warm: a running silo resumes a paused
+#               source with the changes waiting; cold: the silo itself starts with them waiting), a 5,000,000-row table through one
 #               COPY ... TO STDOUT vs. Saiki's parallel snapshot, p50/p99 commit-to-durable latency at a steady
 #               5,000 rows/s, and the silo's peak memory. Options: `scripts/bench.sh postgres --help`.
 #   downstream  starts s3rver (scripts/services.sh), builds the benchmark in Release and, in process, compares

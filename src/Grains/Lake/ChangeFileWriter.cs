@@ -55,6 +55,7 @@ public abstract class ChangeFileWriter : IDisposable
         private readonly GZipStream _gzip;
         private readonly ArrayBufferWriter<byte> _buffer = new(1 << 16);
         private readonly JsonLine _json;
+        private readonly ChangeFile.OriginCache _origins = new();
 
         public JsonLinesWriter(PartitionAddress partition)
         {
@@ -65,7 +66,7 @@ public abstract class ChangeFileWriter : IDisposable
 
         protected override void Append(TableSchema schema, ChangeEvent change)
         {
-            ChangeFile.WriteLine(_json, _partition, schema, change);
+            ChangeFile.WriteLine(_json, _partition, schema, change, _origins);
             _json.Reset();
             _buffer.Write("\n"u8);
             if (_buffer.WrittenCount > FlushThreshold)

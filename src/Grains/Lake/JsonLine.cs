@@ -96,6 +96,13 @@ internal sealed class JsonLine(ArrayBufferWriter<byte> output)
         _comma = true;
     }
 
+    /// <summary>Members written before by this writer in the same place, with their leading separator, copied as they are.</summary>
+    public void Fragment(ReadOnlySpan<byte> members)
+    {
+        output.Write(members);
+        _comma = true;
+    }
+
     public void Number(long value)
     {
         Separate();
