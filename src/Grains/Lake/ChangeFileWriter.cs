@@ -68,7 +68,8 @@ public abstract class ChangeFileWriter : IDisposable
         {
             ChangeFile.WriteLine(_json, _partition, schema, change, _origins);
             _json.Reset();
-            _buffer.Write("\n"u8);
+            _buffer.GetSpan(1)[0] = (byte)'\n';
+            _buffer.Advance(1);
             if (_buffer.WrittenCount > FlushThreshold)
             {
                 _gzip.Write(_buffer.WrittenSpan);

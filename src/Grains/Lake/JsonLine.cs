@@ -42,8 +42,11 @@ internal sealed class JsonLine(ArrayBufferWriter<byte> output)
     /// <summary>A member name (pre-encoded with its quotes and colon).</summary>
     public void Name(JsonName name)
     {
-        Separate();
-        output.Write(name.Utf8);
+        var utf8 = name.Utf8;
+        var span = output.GetSpan(utf8.Length + 1);
+        var at = Separator(span);
+        utf8.CopyTo(span[at..]);
+        output.Advance(at + utf8.Length);
         _comma = false;
     }
 
@@ -61,19 +64,19 @@ internal sealed class JsonLine(ArrayBufferWriter<byte> output)
     /// <summary>A text value.</summary>
     public void String(ReadOnlySpan<char> value)
     {
-        Separate();
-        // Room for the worst case: every character a six-byte \u00XX escape, or three UTF-8 bytes.
-        var span = output.GetSpan(value.Length * 6 + 2);
-        span[0] = (byte)'"';
-        Utf8.FromUtf16(value, span[1..], out _, out var written);
-        var text = span.Slice(1, written);
+        // Room for a separator and the worst case: every character a six-byte \u00XX escape, or three UTF-8 bytes.
+        var span = output.GetSpan(value.Length * 6 + 3);
+        var at = Separator(span);
+        span[at++] = (byte)'"';
+        Utf8.FromUtf16(value, span[at..], out _, out var written);
+        var text = span.Slice(at, written);
         var first = text.IndexOfAny(NeedsEscape);
         if (first >= 0)
         {
-            written = first + Escape(text[first..].ToArray(), span[(1 + first)..]);
+            written = first + Escape(text[first..].ToArray(), span[(at + first)..]);
         }
-        span[1 + written] = (byte)'"';
-        output.Advance(written + 2);
+        span[at + written] = (byte)'"';
+        output.Advance(at + written + 1);
         _comma = true;
     }
 
@@ -87,34 +90,38 @@ internal sealed class JsonLine(ArrayBufferWriter<byte> output)
     /// <summary>An ASCII value already formatted into <paramref name="utf8"/> (digits, hex), quoted.</summary>
     public void QuotedAscii(ReadOnlySpan<byte> utf8)
     {
-        Separate();
-        var span = output.GetSpan(utf8.Length + 2);
-        span[0] = (byte)'"';
-        utf8.CopyTo(span[1..]);
-        span[utf8.Length + 1] = (byte)'"';
-        output.Advance(utf8.Length + 2);
+        var span = output.GetSpan(utf8.Length + 3);
+        var at = Separator(span);
+        span[at++] = (byte)'"';
+        utf8.CopyTo(span[at..]);
+        span[at + utf8.Length] = (byte)'"';
+        output.Advance(at + utf8.Length + 1);
         _comma = true;
     }
 
     /// <summary>Members written before by this writer in the same place, with their leading separator, copied as they are.</summary>
     public void Fragment(ReadOnlySpan<byte> members)
     {
-        output.Write(members);
+        members.CopyTo(output.GetSpan(members.Length));
+        output.Advance(members.Length);
         _comma = true;
     }
 
     public void Number(long value)
     {
-        Separate();
-        value.TryFormat(output.GetSpan(20), out var written, default, CultureInfo.InvariantCulture);
-        output.Advance(written);
+        var span = output.GetSpan(21);
+        var at = Separator(span);
+        value.TryFormat(span[at..], out var written, default, CultureInfo.InvariantCulture);
+        output.Advance(at + written);
         _comma = true;
     }
 
     public void Null()
     {
-        Separate();
-        output.Write("null"u8);
+        var span = output.GetSpan(5);
+        var at = Separator(span);
+        "null"u8.CopyTo(span[at..]);
+        output.Advance(at + 4);
         _comma = true;
     }
 
@@ -182,23 +189,29 @@ internal sealed class JsonLine(ArrayBufferWriter<byte> output)
 
     private void Open(byte bracket)
     {
-        Separate();
-        output.Write([bracket]);
+        var span = output.GetSpan(2);
+        var at = Separator(span);
+        span[at] = bracket;
+        output.Advance(at + 1);
         _comma = false;
     }
 
     private void Close(byte bracket)
     {
-        output.Write([bracket]);
+        output.GetSpan(1)[0] = bracket;
+        output.Advance(1);
         _comma = true;
     }
 
-    private void Separate()
+    /// <summary>Writes the comma a value needs after another into <paramref name="span"/> (reserved by the caller); returns its length.</summary>
+    private int Separator(Span<byte> span)
     {
-        if (_comma)
+        if (!_comma)
         {
-            output.Write(","u8);
+            return 0;
         }
+        span[0] = (byte)',';
+        return 1;
     }
 }
 
