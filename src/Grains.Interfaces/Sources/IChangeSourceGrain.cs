@@ -55,16 +55,6 @@ public enum SourceKind : byte
 /// <summary>Finds the grain of a source of a given kind.</summary>
 public static class SourceGrains
 {
-    /// <summary>Why a source in <paramref name="state"/> cannot be paused, or null when it can.</summary>
-    public static string? CannotPause(string id, SourceState state) => state == SourceState.Failed
-        ? $"source '{id}' has failed and is not capturing; see its error (remove and re-register it, or re-snapshot a DynamoDB source)"
-        : null;
-
-    /// <summary>Why a source in <paramref name="state"/> cannot be resumed, or null when it can.</summary>
-    public static string? CannotResume(string id, SourceState state) => state != SourceState.Paused
-        ? $"source '{id}' is not paused (it is {state})"
-        : null;
-
     /// <summary>The grain that owns source <paramref name="id"/> of kind <paramref name="kind"/>.</summary>
     public static IChangeSourceGrain Get(IGrainFactory grains, SourceKind kind, string id) => kind switch
     {

@@ -203,19 +203,9 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> PauseAsync()
     {
-        var s = RegisteredState();
-        if (SourceGrains.CannotPause(Id, s.State) is { } problem)
+        if (await SourcePause.PauseAsync(RegisteredState(), Id, StopLoopAsync, () => _state.WriteStateAsync()))
         {
-            throw new SourceValidationException(problem);
-        }
-        if (s.State != SourceState.Paused)
-        {
-            // As the PostgreSQL source: paused before and after stopping the loop.
-            s.State = SourceState.Paused;
-            await StopLoopAsync();
-            s.State = SourceState.Paused;
-            await _state.WriteStateAsync();
-            SourceLog.Paused(_logger, Id, $"position {s.Confirmed}");
+            SourceLog.Paused(_logger, Id, $"position {_state.State.Confirmed}");
         }
         return Info();
     }
@@ -223,15 +213,8 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> ResumeAsync()
     {
-        var s = RegisteredState();
-        if (SourceGrains.CannotResume(Id, s.State) is { } problem)
-        {
-            throw new SourceValidationException(problem);
-        }
-        s.State = SourceState.Starting;
-        await _state.WriteStateAsync();
+        await SourcePause.ResumeAsync(RegisteredState(), Id, () => _state.WriteStateAsync(), _loop);
         SourceLog.Resumed(_logger, Id);
-        _loop.StartIfNeeded();
         return Info();
     }
 

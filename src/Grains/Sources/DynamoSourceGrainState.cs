@@ -5,7 +5,7 @@ namespace Saiki.Orleans.Sources;
 
 /// <summary>Durable state of a DynamoDB source grain: registration, shard checkpoints and the log of reads not yet durable.</summary>
 [GenerateSerializer, Alias("saiki.dynamo-source-state")]
-public sealed class DynamoSourceGrainState
+public sealed class DynamoSourceGrainState : ISourceLifecycle
 {
     /// <summary>The accepted registration; null when none.</summary>
     [Id(0)] public DynamoSourceSpec? Spec { get; set; }

@@ -205,20 +205,9 @@ public sealed class SourceGrain : Grain, ISourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> PauseAsync()
     {
-        var s = RegisteredState();
-        if (SourceGrains.CannotPause(Id, s.State) is { } problem)
+        if (await SourcePause.PauseAsync(RegisteredState(), Id, StopLoopAsync, () => _state.WriteStateAsync()))
         {
-            throw new SourceValidationException(problem);
-        }
-        if (s.State != SourceState.Paused)
-        {
-            // Paused first, so supervision does not restart the loop while it stops; again after, in case the run
-            // marked itself running before it saw the cancellation.
-            s.State = SourceState.Paused;
-            await StopLoopAsync();
-            s.State = SourceState.Paused;
-            await _state.WriteStateAsync();
-            SourceLog.Paused(_logger, Id, Position.FormatLsn(s.ConfirmedLsn));
+            SourceLog.Paused(_logger, Id, Position.FormatLsn(_state.State.ConfirmedLsn));
         }
         return Info();
     }
@@ -226,15 +215,8 @@ public sealed class SourceGrain : Grain, ISourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> ResumeAsync()
     {
-        var s = RegisteredState();
-        if (SourceGrains.CannotResume(Id, s.State) is { } problem)
-        {
-            throw new SourceValidationException(problem);
-        }
-        s.State = SourceState.Starting;
-        await _state.WriteStateAsync();
+        await SourcePause.ResumeAsync(RegisteredState(), Id, () => _state.WriteStateAsync(), _loop);
         SourceLog.Resumed(_logger, Id);
-        _loop.StartIfNeeded();
         return Info();
     }
 

@@ -6,7 +6,7 @@ namespace Saiki.Orleans.Sources;
 
 /// <summary>Durable state of a source grain.</summary>
 [GenerateSerializer, Alias("saiki.source-state")]
-public sealed class SourceGrainState
+public sealed class SourceGrainState : ISourceLifecycle
 {
     /// <summary>The accepted (normalized) registration; null when none.</summary>
     [Id(0)] public PostgresSourceSpec? Spec { get; set; }

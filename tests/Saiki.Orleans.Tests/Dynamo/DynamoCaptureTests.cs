@@ -191,6 +191,8 @@ public sealed class DynamoCaptureTests(DynamoCluster fixture) : IClassFixture<Dy
         Assert.Equal(SourceState.Failed, failed.State);
         Assert.Contains("was disabled", failed.Error);
         Assert.Contains("re-snapshot", failed.Error);
+        var notPausable = await Assert.ThrowsAsync<SourceValidationException>(() => fixture.Client.PauseSourceAsync(id));
+        Assert.Contains($"source '{id}' has failed", notPausable.Message);
         for (var i = 0; i < 40; i += 3)
         {
             await table.DeleteAsync($"k{i}", i);
@@ -213,6 +215,41 @@ public sealed class DynamoCaptureTests(DynamoCluster fixture) : IClassFixture<Dy
         // Truncate, new snapshot, then the new stream: the replay equals the table again.
         var replay = await fixture.AssertLakeMatchesAsync(table, id, 2);
         Assert.True(replay.SnapshotRows > 0);
+        Assert.True(await fixture.Client.RemoveSourceAsync(id));
+    }
+
+    [Fact]
+    public async Task PausedSource_ReadsNothing_ResumedItCatchesUpExactly()
+    {
+        await using var table = await DynamoTestTable.CreateAsync("ddb_pause");
+        var id = NewId("ddbp");
+        await fixture.Client.RegisterDynamoSourceAsync(table.Spec(id, partitions: 2));
+        for (var i = 0; i < 20; i++)
+        {
+            await table.PutAsync(DynamoTestTable.Item($"k{i}", i, ("phase", new AttributeValue { S = "one" })));
+        }
+        await fixture.AssertLakeMatchesAsync(table, id, 2);
+        await Eventually.MatchAsync(async () => (await fixture.Client.GetSourceAsync(id))!.ChangesDurable, n => n == 20);
+
+        var paused = await fixture.Client.PauseSourceAsync(id);
+        Assert.Equal(SourceState.Paused, paused!.State);
+        for (var i = 0; i < 20; i += 2)
+        {
+            await table.BumpAsync($"k{i}", i, "while paused");
+        }
+        for (var i = 20; i < 30; i++)
+        {
+            await table.PutAsync(DynamoTestTable.Item($"k{i}", i, ("phase", new AttributeValue { S = "while paused" })));
+        }
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var info = (await fixture.Client.GetSourceAsync(id))!;
+        Assert.Equal(SourceState.Paused, info.State);
+        Assert.Equal(20, info.ChangesDurable);
+
+        Assert.NotEqual(SourceState.Paused, (await fixture.Client.ResumeSourceAsync(id))!.State);
+        var replay = await fixture.AssertLakeMatchesAsync(table, id, 2);
+        Assert.Empty(replay.Problems);
+        Assert.Equal(40, await Eventually.MatchAsync(async () => (await fixture.Client.GetSourceAsync(id))!.ChangesDurable, n => n >= 40));
         Assert.True(await fixture.Client.RemoveSourceAsync(id));
     }
 

@@ -1,0 +1,53 @@
+using Saiki.Orleans.Capture;
+
+namespace Saiki.Orleans.Sources;
+
+/// <summary>The persisted life-cycle state of a capturing source, which pausing and resuming change.</summary>
+public interface ISourceLifecycle
+{
+    /// <summary>Where the source is in its life cycle.</summary>
+    SourceState State { get; set; }
+}
+
+/// <summary>
+/// Pausing and resuming a capturing source, whatever its database: the rules (a failed source cannot be paused, only
+/// a paused one resumed) and the order of steps that keeps supervision from restarting a loop being paused.
+/// </summary>
+internal static class SourcePause
+{
+    /// <summary>Pauses; false when the source was paused already.</summary>
+    /// <param name="source">The source's persisted state.</param>
+    /// <param name="id">The source id, for messages.</param>
+    /// <param name="stopLoop">Stops the capture loop and waits for it.</param>
+    /// <param name="save">Writes the persisted state.</param>
+    public static async Task<bool> PauseAsync(ISourceLifecycle source, string id, Func<Task> stopLoop, Func<Task> save)
+    {
+        if (source.State == SourceState.Failed)
+        {
+            throw new SourceValidationException($"source '{id}' has failed and is not capturing; see its error (remove and re-register it, or re-snapshot a DynamoDB source)");
+        }
+        if (source.State == SourceState.Paused)
+        {
+            return false;
+        }
+        // Paused first, so supervision does not restart the loop while it stops; again after, in case the run marked
+        // itself running before it saw the cancellation.
+        source.State = SourceState.Paused;
+        await stopLoop();
+        source.State = SourceState.Paused;
+        await save();
+        return true;
+    }
+
+    /// <summary>Resumes a paused source: it is starting again once the state is saved, and the loop runs.</summary>
+    public static async Task ResumeAsync(ISourceLifecycle source, string id, Func<Task> save, CaptureLoop loop)
+    {
+        if (source.State != SourceState.Paused)
+        {
+            throw new SourceValidationException($"source '{id}' is not paused (it is {source.State})");
+        }
+        source.State = SourceState.Starting;
+        await save();
+        loop.StartIfNeeded();
+    }
+}
