@@ -12,6 +12,7 @@ using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
+using Saiki.Orleans.Storage;
 
 namespace Saiki.Orleans.Sources;
 
@@ -37,6 +38,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <summary>Records reach a stream within about a second of their creation time (rounded down to the second).</summary>
     private static readonly TimeSpan CompletenessMargin = TimeSpan.FromSeconds(2);
     private readonly IPersistentState<DynamoSourceGrainState> _state;
+    private readonly SerialStateWriter<DynamoSourceGrainState> _writes;
     private readonly PipelineOptions _options;
     private readonly ILakeStore _lake;
     private readonly LakeLayout _layout;
@@ -65,6 +67,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         ILogger<DynamoSourceGrain> logger)
     {
         _state = state;
+        _writes = new SerialStateWriter<DynamoSourceGrainState>(state);
         _options = options.Value;
         _lake = lake;
         _layout = layout;
@@ -92,7 +95,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         await StopLoopAsync();
         if (_dirty && _state.State.Spec is not null)
         {
-            await _state.WriteStateAsync(cancellationToken);
+            await _writes.WriteAsync();
         }
     }
 
@@ -130,7 +133,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
             state.State = SourceState.Snapshotting;
         }
         _state.State = state;
-        await _state.WriteStateAsync();
+        await _writes.WriteAsync();
         DynamoLog.Registered(_logger, Id, accepted.Table, table.StreamArn, state.Shards.Count, state.Snapshot is not null);
         _loop.StartIfNeeded();
         return Info();
@@ -165,7 +168,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         s.State = SourceState.Snapshotting;
         s.Error = null;
         _lastError = null;
-        await _state.WriteStateAsync();
+        await _writes.WriteAsync();
         _loop.StartIfNeeded();
         return Info();
     }
@@ -192,8 +195,8 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         {
             return;
         }
-        await StopLoopAsync();
-        await _state.ClearStateAsync();
+        await SourcePause.StopForRemovalAsync(_state.State, StopLoopAsync, () => Task.CompletedTask, _loop);
+        await _writes.ClearAsync();
         _state.State = new DynamoSourceGrainState();
         SaikiMetrics.ForgetSource(Id);
         SourceLog.Removed(_logger, Id);
@@ -203,7 +206,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> PauseAsync()
     {
-        if (await SourcePause.PauseAsync(RegisteredState(), Id, StopLoopAsync, () => _state.WriteStateAsync()))
+        if (await SourcePause.PauseAsync(RegisteredState(), Id, StopLoopAsync, _writes.WriteAsync))
         {
             SourceLog.Paused(_logger, Id, $"position {_state.State.Confirmed}");
         }
@@ -213,7 +216,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> ResumeAsync()
     {
-        await SourcePause.ResumeAsync(RegisteredState(), Id, () => _state.WriteStateAsync(), _loop);
+        await SourcePause.ResumeAsync(RegisteredState(), Id, _writes.WriteAsync, _loop);
         SourceLog.Resumed(_logger, Id);
         return Info();
     }
@@ -266,7 +269,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     {
         var s = _state.State;
         s.Epoch++;
-        await _state.WriteStateAsync();
+        await _writes.WriteAsync();
         _dirty = false;
         _tracker.Restarted();
         _batcher.Restart(s.Epoch);
@@ -287,7 +290,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         await StreamAsync(ct);
         if (_state.State.State == SourceState.Failed)
         {
-            await _state.WriteStateAsync();
+            await _writes.WriteAsync();
             _dirty = false;
         }
     }
@@ -323,7 +326,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
             running.Remove(finished);
             segment.Rows = await finished;
             segment.Done = true;
-            await _state.WriteStateAsync(ct);
+            await _writes.WriteAsync();
         }
         if (_state.State.NextPosition <= snapshot.Base)
         {
@@ -448,7 +451,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
                 var upTo = s.NextPosition - 1;
                 s.Log.AddRange(reads.Select(r => r with { UpTo = upTo }));
                 // The log entry is durable before any of its changes leaves: a replay gives them the same positions.
-                await _state.WriteStateAsync(ct);
+                await _writes.WriteAsync();
                 _dirty = false;
                 await _batcher.PublishAsync();
             }
@@ -607,7 +610,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
             if (_dirty)
             {
                 _dirty = false;
-                await _state.WriteStateAsync(ct);
+                await _writes.WriteAsync();
             }
         }
     }

@@ -15,6 +15,7 @@ using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
+using Saiki.Orleans.Storage;
 
 namespace Saiki.Orleans.Sources;
 
@@ -32,6 +33,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
 {
     private static readonly TimeSpan CompletenessMargin = TimeSpan.FromSeconds(1);
     private readonly IPersistentState<SourceGrainState> _state;
+    private readonly SerialStateWriter<SourceGrainState> _writes;
     private readonly PipelineOptions _options;
     private readonly PrivacyOptions _privacy;
     private readonly ILakeStore _lake;
@@ -72,6 +74,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         _lake = lake;
         _layout = layout;
         _state = state;
+        _writes = new SerialStateWriter<SourceGrainState>(state);
         _options = options.Value;
         _privacy = privacy.Value;
         _logger = logger;
@@ -98,7 +101,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         await StopLoopAsync();
         if (_dirty && _state.State.Spec is not null)
         {
-            await _state.WriteStateAsync(cancellationToken);
+            await _writes.WriteAsync();
         }
     }
 
@@ -129,7 +132,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
                 state.State = SourceState.Snapshotting;
             }
             _state.State = state;
-            await _state.WriteStateAsync();
+            await _writes.WriteAsync();
             _export = export;
         }
         catch
@@ -177,7 +180,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             }
         }
         _state.State.Spec = spec with { Tables = [.. spec.Tables, .. added] };
-        await _state.WriteStateAsync();
+        await _writes.WriteAsync();
         SourceLog.TablesAdded(_logger, Id, string.Join(",", added));
         return Info();
     }
@@ -193,9 +196,8 @@ public sealed class SourceGrain : Grain, ISourceGrain
         {
             return;
         }
-        await StopLoopAsync();
-        await PostgresSourceAdmin.DropPublicationAndSlotAsync(spec);
-        await _state.ClearStateAsync();
+        await SourcePause.StopForRemovalAsync(_state.State, StopLoopAsync, () => PostgresSourceAdmin.DropPublicationAndSlotAsync(spec), _loop);
+        await _writes.ClearAsync();
         _state.State = new SourceGrainState();
         SaikiMetrics.ForgetSource(Id);
         SourceLog.Removed(_logger, Id);
@@ -205,7 +207,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> PauseAsync()
     {
-        if (await SourcePause.PauseAsync(RegisteredState(), Id, StopLoopAsync, () => _state.WriteStateAsync()))
+        if (await SourcePause.PauseAsync(RegisteredState(), Id, StopLoopAsync, _writes.WriteAsync))
         {
             SourceLog.Paused(_logger, Id, Position.FormatLsn(_state.State.ConfirmedLsn));
         }
@@ -215,7 +217,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> ResumeAsync()
     {
-        await SourcePause.ResumeAsync(RegisteredState(), Id, () => _state.WriteStateAsync(), _loop);
+        await SourcePause.ResumeAsync(RegisteredState(), Id, _writes.WriteAsync, _loop);
         SourceLog.Resumed(_logger, Id);
         return Info();
     }
@@ -279,7 +281,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         try
         {
             _state.State.Epoch++;
-            await _state.WriteStateAsync();
+            await _writes.WriteAsync();
             _dirty = false;
             _tracker.Restarted();
             _batcher.Restart(_state.State.Epoch);
@@ -350,7 +352,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             {
                 chunk.Rows = await finished;
                 chunk.Done = true;
-                await _state.WriteStateAsync(ct);
+                await _writes.WriteAsync();
             }
             catch (Exception e) when (e is not OperationCanceledException)
             {
@@ -361,7 +363,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             }
         }
         plan.CompletedAt = DateTimeOffset.UtcNow;
-        await _state.WriteStateAsync(ct);
+        await _writes.WriteAsync();
         if (_export is not null)
         {
             await _export.DisposeAsync();
@@ -556,7 +558,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             if (_dirty)
             {
                 _dirty = false;
-                await _state.WriteStateAsync(ct);
+                await _writes.WriteAsync();
             }
         }
     }

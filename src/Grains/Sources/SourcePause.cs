@@ -10,8 +10,9 @@ public interface ISourceLifecycle
 }
 
 /// <summary>
-/// Pausing and resuming a capturing source, whatever its database: the rules (a failed source cannot be paused, only
-/// a paused one resumed) and the order of steps that keeps supervision from restarting a loop being paused.
+/// Pausing, resuming and removing a capturing source, whatever its database: the rules (a failed source cannot be
+/// paused, only a paused one resumed) and the order of steps that keeps supervision from restarting a loop that is
+/// being stopped.
 /// </summary>
 internal static class SourcePause
 {
@@ -37,6 +38,28 @@ internal static class SourcePause
         source.State = SourceState.Paused;
         await save();
         return true;
+    }
+
+    /// <summary>
+    /// Stops capture for good and releases what the source holds. The source is marked removed first, so supervision
+    /// (which restarts every source that should capture) cannot start the loop again while the slot is dropped; if
+    /// releasing fails, the state it had comes back and capture goes on.
+    /// </summary>
+    public static async Task StopForRemovalAsync(ISourceLifecycle source, Func<Task> stopLoop, Func<Task> release, CaptureLoop loop)
+    {
+        var before = source.State;
+        source.State = SourceState.Removed;
+        try
+        {
+            await stopLoop();
+            await release();
+        }
+        catch
+        {
+            source.State = before;
+            loop.StartIfNeeded();
+            throw;
+        }
     }
 
     /// <summary>Resumes a paused source: it is starting again once the state is saved, and the loop runs.</summary>
