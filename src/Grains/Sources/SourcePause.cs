@@ -31,11 +31,7 @@ internal static class SourcePause
         {
             return false;
         }
-        // Paused first, so supervision does not restart the loop while it stops; again after, in case the run marked
-        // itself running before it saw the cancellation.
-        source.State = SourceState.Paused;
-        await stopLoop();
-        source.State = SourceState.Paused;
+        await StopHoldingAsync(source, SourceState.Paused, stopLoop);
         await save();
         return true;
     }
@@ -48,10 +44,9 @@ internal static class SourcePause
     public static async Task StopForRemovalAsync(ISourceLifecycle source, Func<Task> stopLoop, Func<Task> release, CaptureLoop loop)
     {
         var before = source.State;
-        source.State = SourceState.Removed;
         try
         {
-            await stopLoop();
+            await StopHoldingAsync(source, SourceState.Removed, stopLoop);
             await release();
         }
         catch
@@ -60,6 +55,18 @@ internal static class SourcePause
             loop.StartIfNeeded();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Stops the capture loop with the source held in <paramref name="held"/>, a state supervision does not restart:
+    /// set before the loop stops, so supervision cannot start it again meanwhile, and again after, in case the run
+    /// marked itself running before it saw the cancellation.
+    /// </summary>
+    private static async Task StopHoldingAsync(ISourceLifecycle source, SourceState held, Func<Task> stopLoop)
+    {
+        source.State = held;
+        await stopLoop();
+        source.State = held;
     }
 
     /// <summary>Resumes a paused source: it is starting again once the state is saved, and the loop runs.</summary>
