@@ -14,5 +14,9 @@ public sealed record CapturedChange(PartitionAddress Partition, TableSchema Sche
 /// </summary>
 public sealed record CapturedCommit(ulong EndLsn, DateTimeOffset CommitTime, bool Heartbeat = false) : CaptureItem;
 
-/// <summary>A low or high watermark of an incremental snapshot chunk, at its place in the log.</summary>
-public sealed record CapturedWatermark(bool High, int Chunk, ulong Lsn) : CaptureItem;
+/// <summary>
+/// A low or high watermark of one read of an incremental snapshot chunk (<paramref name="Window"/>), at its place
+/// in the log: <paramref name="Lsn"/> is a commit position after every transaction that committed before the
+/// watermark and before every one after it.
+/// </summary>
+public sealed record CapturedWatermark(bool High, string Window, ulong Lsn) : CaptureItem;

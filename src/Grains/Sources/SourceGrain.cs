@@ -406,7 +406,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
                         _window?.Observe(change);
                         Add(change);
                         break;
-                    case CapturedWatermark { Chunk: var chunk } watermark when _window?.Chunk == chunk:
+                    case CapturedWatermark { Window: var id } watermark when _window?.Id == id:
                         if (!watermark.High)
                         {
                             _window.Opened();
@@ -452,7 +452,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         {
             try
             {
-                var (schema, rows) = await PostgresSourceAdmin.ReadWatermarkedChunkAsync(spec.ConnectionString, chunk.Table, chunk.Index, chunk.FromPage, chunk.ToPage, default);
+                var (schema, rows) = await PostgresSourceAdmin.ReadWatermarkedChunkAsync(spec.ConnectionString, chunk.Table, window.Id, chunk.FromPage, chunk.ToPage, default);
                 var projection = policy.For(schema);
                 window.Schema = projection.Schema;
                 window.Rows = rows.Select(r => projection.Row(r)!).ToList();

@@ -1,4 +1,6 @@
 using Microsoft.Extensions.Logging.Abstractions;
+using Npgsql;
+using NpgsqlTypes;
 using Saiki.Orleans.Capture;
 using Saiki.Orleans.Capture.Postgres;
 using Saiki.Orleans.Changes;
@@ -94,6 +96,61 @@ public sealed class PgOutputMappingTests
             Assert.All(truncate, c => Assert.Equal(ChangeOperation.Truncate, c.Event.Operation));
             Assert.Equal(Enumerable.Range(0, Partitions), truncate.Select(c => c.Partition.Partition).Order());
             Assert.Single(truncate.Select(c => c.Event.Position).Distinct());
+        }
+        finally
+        {
+            await PostgresSourceAdmin.DropPublicationAndSlotAsync(spec);
+        }
+    }
+
+    [Fact]
+    public async Task AWatermark_IsPlacedAfterCommitsBeforeIt_AndBeforeACommitRecordThatFollowsItDirectly()
+    {
+        await using var db = await TestDatabase.CreateAsync("pgwm");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.t (id int PRIMARY KEY, v text); INSERT INTO {s}.t VALUES (1, 'a')");
+        var spec = await PostgresSourceAdmin.ValidateAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.t"], Partitions));
+        await PostgresSourceAdmin.CreatePublicationAndSlotAsync(spec);
+        try
+        {
+            await using var capture = new PostgresCapture(spec, new ColumnPolicy(null, null), NullLogger.Instance);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            await capture.StartAsync(timeout.Token);
+            await using var writer = new NpgsqlConnection(db.ConnectionString);
+            await writer.OpenAsync(timeout.Token);
+            var directlyFollowed = 0;
+            for (var round = 0; round < 20 && directlyFollowed < 3; round++)
+            {
+                // The update's record precedes the watermark and its commit record follows it: the transaction
+                // commits after the watermark, so its change must be ordered after it.
+                await db.ExecuteAsync($"UPDATE {s}.t SET v = 'before {round}' WHERE id = 1");
+                await using (var tx = await writer.BeginTransactionAsync(timeout.Token))
+                {
+                    await using var update = new NpgsqlCommand($"UPDATE {s}.t SET v = 'after {round}' WHERE id = 1", writer, tx);
+                    await update.ExecuteNonQueryAsync(timeout.Token);
+                    var end = (NpgsqlLogSequenceNumber)(await db.ScalarAsync($"SELECT pg_logical_emit_message(false, '{PostgresNames.WatermarkPrefix}', 'high:w{round}')"))!;
+                    await tx.CommitAsync(timeout.Token);
+
+                    var items = new List<CaptureItem>();
+                    // Other sources' heartbeats in this database may come along; they are left out.
+                    while (items.OfType<CapturedCommit>().Count(c => !c.Heartbeat) < 2)
+                    {
+                        items.Add(await capture.Items.ReadAsync(timeout.Token));
+                    }
+                    var changes = items.OfType<CapturedChange>().ToList();
+                    var watermark = Assert.Single(items.OfType<CapturedWatermark>(), w => w.Window == $"w{round}");
+                    Assert.True(watermark.High);
+                    Assert.Equal(["before " + round, "after " + round], changes.Select(c => c.Event.After![1]));
+                    Assert.True(changes[0].Event.Position.Commit < watermark.Lsn, $"round {round}: the commit before the watermark is not before it");
+                    Assert.True(watermark.Lsn < changes[1].Event.Position.Commit, $"round {round}: the commit after the watermark is not after it");
+                    if (changes[1].Event.Position.Commit == (ulong)end)
+                    {
+                        directlyFollowed++;
+                    }
+                }
+            }
+            // Other sessions' WAL may come between the two records; most rounds it does not.
+            Assert.True(directlyFollowed >= 3, $"the commit record directly followed the watermark in {directlyFollowed} of 20 rounds");
         }
         finally
         {

@@ -261,8 +261,12 @@ public sealed class PostgresCapture : IAsyncDisposable
                     var content = Encoding.UTF8.GetString(reader.ReadBytes(reader.ReadInt32()));
                     if (prefix == PostgresNames.WatermarkPrefix)
                     {
-                        var parts = content.Split(':');
-                        items.Add(new CapturedWatermark(parts[0] == "high", int.Parse(parts[1], CultureInfo.InvariantCulture), lsn));
+                        // pgoutput gives a message the end of its record, where the next record starts: a transaction
+                        // whose commit record follows the watermark has that same commit position. One less is after
+                        // every commit before the watermark and before every commit after it (as the consistent point
+                        // is for the initial snapshot).
+                        var parts = content.Split(':', 2);
+                        items.Add(new CapturedWatermark(parts[0] == "high", parts[1], lsn - 1));
                     }
                     else if (prefix == PostgresNames.HeartbeatPrefix && !transactional)
                     {

@@ -242,11 +242,11 @@ public static class PostgresSourceAdmin
     /// the log exactly between the transactions that committed before and after them.
     /// </summary>
     public static async Task<(TableSchema Schema, List<string?[]> Rows)> ReadWatermarkedChunkAsync(
-        string connectionString, string table, int chunk, long fromPage, long? toPage, CancellationToken ct)
+        string connectionString, string table, string window, long fromPage, long? toPage, CancellationToken ct)
     {
         await using var conn = await OpenAsync(connectionString, ct);
         var schema = await LoadTableSchemaAsync(conn, table, ct);
-        await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"low:{chunk}");
+        await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"low:{window}");
         await AwaitTransactionsBeforeAsync(conn, ct);
         var rows = new List<string?[]>();
         var columns = string.Join(", ", schema.Columns.Select(c => PostgresNames.Quote(c.Name)));
@@ -258,7 +258,7 @@ public static class PostgresSourceAdmin
                 rows.Add(CopyText.ParseRow(line, schema.Columns.Count));
             }
         }
-        await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"high:{chunk}");
+        await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"high:{window}");
         return (schema, rows);
     }
 

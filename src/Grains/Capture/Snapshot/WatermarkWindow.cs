@@ -16,6 +16,12 @@ public sealed class WatermarkWindow(int chunk, string table)
     /// <summary>The chunk this window belongs to.</summary>
     public int Chunk { get; } = chunk;
 
+    /// <summary>
+    /// Names this read of the chunk in its watermarks: the log may still hold watermarks of an earlier read of the
+    /// same chunk (one that failed, or ran before a restart), which must not open or close this one.
+    /// </summary>
+    public string Id { get; } = $"{chunk}.{Guid.NewGuid():N}";
+
     /// <summary>The chunk's table.</summary>
     public string Table { get; } = table;
 
