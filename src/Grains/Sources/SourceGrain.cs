@@ -121,7 +121,12 @@ public sealed class SourceGrain : Grain, ISourceGrain
         try
         {
             var state = new SourceGrainState { Spec = accepted, State = SourceState.Starting, RegisteredAt = DateTimeOffset.UtcNow };
-            if (accepted.Snapshot == SnapshotMode.Initial)
+            if (accepted.Snapshot == SnapshotMode.Never)
+            {
+                // Nothing before the slot's start is wanted: its start counts as confirmed.
+                state.ConfirmedLsn = export.ConsistentPoint;
+            }
+            else
             {
                 state.Snapshot = new SnapshotPlan { ConsistentPoint = export.ConsistentPoint };
                 foreach (var table in accepted.Tables)
@@ -363,6 +368,8 @@ public sealed class SourceGrain : Grain, ISourceGrain
             }
         }
         plan.CompletedAt = DateTimeOffset.UtcNow;
+        // Everything committed before the consistent point is in the durable snapshot.
+        _state.State.ConfirmedLsn = Math.Max(_state.State.ConfirmedLsn, plan.ConsistentPoint);
         await _writes.WriteAsync();
         if (_export is not null)
         {
@@ -501,7 +508,8 @@ public sealed class SourceGrain : Grain, ISourceGrain
             chunk.Rows = rows;
             _chunksAwaitingDurability.RemoveAll(a => a.Chunk == chunk);
         }
-        _state.State.ConfirmedLsn = _tracker.Confirmable;
+        // A new activation's tracker starts from nothing and may replay from the slot's (slightly older) position.
+        _state.State.ConfirmedLsn = Math.Max(_state.State.ConfirmedLsn, _tracker.Confirmable);
         // Commit timestamps are taken a moment before the commit record is written, so a transaction with an
         // earlier timestamp can land just after a later one; the margin keeps "complete up to" on the safe side.
         var complete = _tracker.ConfirmedCommitTime - CompletenessMargin;

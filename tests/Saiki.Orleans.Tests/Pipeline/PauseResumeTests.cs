@@ -24,6 +24,7 @@ public sealed class PauseResumeTests(PipelineCluster fixture)
         var durable = paused.ChangesDurable;
         var slot = $"SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'";
         var confirmed = (string)(await db.ScalarAsync(slot))!;
+        Assert.Equal(confirmed, paused.ConfirmedLsn); // the position reported is the one the server holds
 
         await db.ExecuteAsync($"""
             INSERT INTO {table} SELECT g, 1 FROM generate_series(1001, 3000) g;

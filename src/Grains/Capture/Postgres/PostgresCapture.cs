@@ -38,6 +38,7 @@ public sealed class PostgresCapture : IAsyncDisposable
     private DateTimeOffset _commitTime = DateTimeOffset.MinValue;
     private LogicalReplicationConnection? _replication;
     private Task _reading = Task.CompletedTask;
+    private volatile bool _streaming;
 
     /// <summary>Creates a reader for a validated spec.</summary>
     public PostgresCapture(PostgresSourceSpec spec, ColumnPolicy policy, ILogger logger)
@@ -66,33 +67,43 @@ public sealed class PostgresCapture : IAsyncDisposable
     /// <summary>Records that everything up to <paramref name="lsn"/> is durable; sent with the next status update.</summary>
     public void Confirm(ulong lsn) => _replication?.SetReplicationStatus(new NpgsqlLogSequenceNumber(lsn));
 
-    /// <summary>Sends the confirmation now, then stops reading.</summary>
+    /// <summary>
+    /// Sends the confirmation now, then stops reading and closes the connection, which ends the server's walsender
+    /// and frees the slot. Whatever the confirmation meets, reading stops and the connection closes: a connection
+    /// left open keeps the slot busy (a removal could not drop it) until the server times the connection out.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        if (_replication is { } replication)
+        try
         {
-            try
+            // Only while the stream runs: before it has delivered anything there is nothing to confirm, and Npgsql
+            // fails a status update sent while it starts or ends a stream (a NullReferenceException that also leaves
+            // its feedback lock taken).
+            if (_replication is { } replication && _streaming && !_reading.IsCompleted)
             {
                 await replication.SendStatusUpdate(CancellationToken.None);
             }
-            catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException)
+        }
+        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException)
+        {
+            // The connection may already be broken; the server keeps the last confirmation it received.
+        }
+        finally
+        {
+            await _stop.CancelAsync();
+            try
             {
-                // The connection may already be broken; the server keeps the last confirmation it received.
+                await _reading;
             }
+            catch (OperationCanceledException)
+            {
+            }
+            if (_replication is not null)
+            {
+                await _replication.DisposeAsync();
+            }
+            _stop.Dispose();
         }
-        await _stop.CancelAsync();
-        try
-        {
-            await _reading;
-        }
-        catch (OperationCanceledException)
-        {
-        }
-        if (_replication is not null)
-        {
-            await _replication.DisposeAsync();
-        }
-        _stop.Dispose();
     }
 
     private async Task ReadAsync(LogicalReplicationConnection replication, CancellationToken ct)
@@ -115,6 +126,7 @@ public sealed class PostgresCapture : IAsyncDisposable
             // asynchronously, which cost more than everything else the reader does.
             await foreach (var message in replication.StartLogicalReplication(slot, ct, options: options))
             {
+                _streaming = true;
                 var length = checked((int)message.Data.Length);
                 if (length > buffer.Length)
                 {
