@@ -197,16 +197,30 @@ public sealed class SourceGrain : Grain, ISourceGrain
     /// <inheritdoc />
     public async Task RemoveAsync()
     {
-        if (_state.State.Spec is not { } spec)
+        if (_state.State.Spec is null)
         {
             return;
         }
-        await SourcePause.StopForRemovalAsync(_state.State, StopLoopAsync, () => PostgresSourceAdmin.DropPublicationAndSlotAsync(spec), _loop);
+        await SourcePause.StopForRemovalAsync(_state.State, StopLoopAsync, ReleaseAsync, _loop);
         await _writes.ClearAsync();
         _state.State = new SourceGrainState();
         SaikiMetrics.ForgetSource(Id);
         SourceLog.Removed(_logger, Id);
         this.DeactivateOnIdle();
+    }
+
+    private async Task ReleaseAsync()
+    {
+        var spec = _state.State.Spec!;
+        try
+        {
+            await PostgresSourceAdmin.DropPublicationAndSlotAsync(spec);
+        }
+        catch (NpgsqlException e)
+        {
+            throw new InvalidOperationException(
+                $"source '{Id}' was not removed: dropping its replication slot {PostgresNames.Slot(Id)} and publication failed ({e.Message}); it goes on capturing, remove it again once its database answers");
+        }
     }
 
     /// <inheritdoc />

@@ -72,7 +72,15 @@ public static class SaikiHost
             .AddPrometheusExporter());
         builder.Services.AddSingleton<SaikiClient>();
         builder.Services.AddOpenApi();
-        builder.Services.AddProblemDetails();
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
+        {
+            // As Kafka Connect's REST API does, a request that failed inside says what failed (the reason, not the
+            // stack, which goes to the log with the request).
+            if (context.Exception is { } e && context.ProblemDetails.Status == StatusCodes.Status500InternalServerError)
+            {
+                context.ProblemDetails.Detail = e.Message;
+            }
+        });
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
             o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
@@ -84,6 +92,7 @@ public static class SaikiHost
         {
             SiloLog.ApiOpen(app.Logger);
         }
+        app.UseExceptionHandler();
         app.MapOpenApi();
         app.UseDefaultFiles();
         app.UseStaticFiles();

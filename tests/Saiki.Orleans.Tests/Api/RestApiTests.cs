@@ -93,6 +93,35 @@ public sealed class RestApiTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARemovalThatCannotReachTheDatabase_AnswersWhatFailed_AndKeepsTheSource()
+    {
+        await using var db = await TestDatabase.CreateAsync("restout");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.t (id int PRIMARY KEY)");
+        var server = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString);
+        await using var proxy = new TcpOutageProxy(new Uri($"tcp://{server.Host}:{server.Port}"));
+        var viaProxy = new Npgsql.NpgsqlConnectionStringBuilder(db.ConnectionString) { Port = proxy.Port, Timeout = 3 }.ConnectionString;
+        var created = await _http.PostAsJsonAsync("/api/sources/postgres", new { id = s, connectionString = viaProxy, tables = new[] { $"{s}.t" }, snapshot = "Never" });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        await Eventually.MatchAsync(() => _http.GetFromJsonAsync<JsonElement>($"/api/sources/{s}"), j => j.GetProperty("state").GetString() == "Running");
+
+        await proxy.DownAsync();
+        var failed = await _http.DeleteAsync($"/api/sources/{s}");
+        Assert.Equal(HttpStatusCode.InternalServerError, failed.StatusCode);
+        var problem = await failed.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.StartsWith($"source '{s}' was not removed: dropping its replication slot saiki_{s} and publication failed (", problem.GetProperty("detail").GetString());
+        Assert.Equal(HttpStatusCode.OK, (await _http.GetAsync($"/api/sources/{s}")).StatusCode);
+
+        // Reachable again, the source captures from where it was and can be removed.
+        proxy.Up();
+        await db.ExecuteAsync($"INSERT INTO {s}.t SELECT generate_series(1, 10)");
+        var resumed = await Eventually.MatchAsync(() => _http.GetFromJsonAsync<JsonElement>($"/api/sources/{s}"), j => j.GetProperty("changesDurable").GetInt64() == 10);
+        Assert.Equal(10, resumed.GetProperty("changesDurable").GetInt64());
+        Assert.Equal(HttpStatusCode.NoContent, (await _http.DeleteAsync($"/api/sources/{s}")).StatusCode);
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
+    }
+
+    [Fact]
     public async Task OpenApiDocument_DescribesTheSourceEndpoints_AndTheDashboardIsServed()
     {
         var doc = await _http.GetFromJsonAsync<JsonElement>("/openapi/v1.json");
