@@ -219,7 +219,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
         catch (NpgsqlException e)
         {
             throw new InvalidOperationException(
-                $"source '{Id}' was not removed: dropping its replication slot {PostgresNames.Slot(Id)} and publication failed ({e.Message}); it goes on capturing, remove it again once its database answers");
+                $"source '{Id}' was not removed: dropping its replication slot {PostgresNames.Slot(Id)} and publication failed ({e.Message}); it goes on capturing, remove it again once its database answers", e);
         }
     }
 
