@@ -216,10 +216,11 @@ public sealed class SourceGrain : Grain, ISourceGrain
         {
             await PostgresSourceAdmin.DropPublicationAndSlotAsync(spec);
         }
-        catch (NpgsqlException e)
+        catch (Exception e) when (e is NpgsqlException or SourceValidationException)
         {
+            // SourceValidationException: the database could not be reached at all.
             throw new InvalidOperationException(
-                $"source '{Id}' was not removed: dropping its replication slot {PostgresNames.Slot(Id)} and publication failed ({e.Message}); it goes on capturing, remove it again once its database answers", e);
+                $"source '{Id}' was not removed: dropping its replication slot {PostgresNames.Slot(Id)} and publication failed ({e.Message}); the source is kept, remove it again", e);
         }
     }
 

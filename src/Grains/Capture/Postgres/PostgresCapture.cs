@@ -81,12 +81,15 @@ public sealed class PostgresCapture : IAsyncDisposable
             // its feedback lock taken).
             if (_replication is { } replication && _streaming && !_reading.IsCompleted)
             {
-                await replication.SendStatusUpdate(CancellationToken.None);
+                // Bounded: the update waits for Npgsql's feedback lock, which a failed update can leave taken.
+                using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(5));
+                await replication.SendStatusUpdate(limit.Token);
             }
         }
-        catch (Exception e) when (e is NpgsqlException or InvalidOperationException or ObjectDisposedException)
+        catch (Exception)
         {
-            // The connection may already be broken; the server keeps the last confirmation it received.
+            // Best effort, whatever it meets (a broken connection, a stream that ended meanwhile, the time limit):
+            // the server keeps the last confirmation it received, and capture resumes from there.
         }
         finally
         {

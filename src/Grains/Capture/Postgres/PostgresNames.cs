@@ -14,7 +14,10 @@ public static partial class PostgresNames
     /// <summary>Prefix of the non-transactional logical decoding messages a source writes as heartbeats.</summary>
     public const string HeartbeatPrefix = "saiki_heartbeat";
 
-    /// <summary>Prefix of the logical decoding messages that bracket an incremental snapshot chunk ("low:N", "high:N").</summary>
+    /// <summary>
+    /// Prefix of the logical decoding messages that bracket one read of an incremental snapshot chunk ("low:W",
+    /// "high:W", W naming the read: the chunk's index and a unique suffix).
+    /// </summary>
     public const string WatermarkPrefix = "saiki_watermark";
 
     /// <summary>Valid source ids: they become part of slot names (lower-case letters, digits, underscores; at most 63 bytes).</summary>
