@@ -247,7 +247,7 @@ public static class PostgresSourceAdmin
         await using var conn = await OpenAsync(connectionString, ct);
         var schema = await LoadTableSchemaAsync(conn, table, ct);
         await Execute(conn, "SELECT pg_logical_emit_message(false, $1, $2)", ct, PostgresNames.WatermarkPrefix, $"low:{window}");
-        await AwaitTransactionsBeforeAsync(conn, ct);
+        await AwaitWritersBeforeAsync(conn, table, ct);
         var rows = new List<string?[]>();
         var columns = string.Join(", ", schema.Columns.Select(c => PostgresNames.Quote(c.Name)));
         var range = $"ctid >= '({fromPage},0)'::tid" + (toPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
@@ -263,20 +263,28 @@ public static class PostgresSourceAdmin
     }
 
     /// <summary>
-    /// A transaction's commit reaches the WAL a moment before other sessions can see it. One that committed just
-    /// before the low watermark is not between the watermarks in the log, so the select must see it: wait until
-    /// every transaction that had an id when the watermark was written has ended (usually at once; a transaction
-    /// open for a minute makes the chunk fail and be read again later).
+    /// A transaction's commit reaches the WAL a moment before other sessions can see it. One that wrote the chunk's
+    /// table and committed just before the low watermark is not between the watermarks in the log, so the select
+    /// must see it. A transaction keeps its locks until after it has become visible: wait until every transaction
+    /// that held a lock on the table (and a transaction id) when the watermark was written has ended. Usually at
+    /// once; transactions elsewhere (another table or database, an idle session) are not waited for, and a writer of
+    /// the table open for a minute makes the chunk fail and be read again later.
     /// </summary>
-    private static async Task AwaitTransactionsBeforeAsync(NpgsqlConnection conn, CancellationToken ct)
+    private static async Task AwaitWritersBeforeAsync(NpgsqlConnection conn, string table, CancellationToken ct)
     {
-        var xmax = Convert.ToInt64(await Scalar(conn, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint", ct), System.Globalization.CultureInfo.InvariantCulture);
+        var writers = (string[])(await Scalar(conn, """
+            SELECT coalesce(array_agg(DISTINCT l.virtualtransaction), '{}') FROM pg_locks l
+            WHERE l.locktype = 'relation' AND l.relation = to_regclass($1) AND l.granted AND l.pid IS DISTINCT FROM pg_backend_pid()
+              AND EXISTS (SELECT 1 FROM pg_locks t WHERE t.virtualtransaction = l.virtualtransaction AND t.locktype = 'transactionid' AND t.granted)
+            """, ct, PostgresNames.QuoteQualified(table)))!;
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(1);
-        while (Convert.ToInt64(await Scalar(conn, "SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", ct), System.Globalization.CultureInfo.InvariantCulture) < xmax)
+        while (writers.Length > 0 && (bool)(await Scalar(conn, """
+            SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'relation' AND relation = to_regclass($1) AND granted AND virtualtransaction = ANY($2))
+            """, ct, PostgresNames.QuoteQualified(table), writers))!)
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
-                throw new InvalidOperationException("a transaction older than the low watermark is still open after a minute; the chunk is read again later");
+                throw new InvalidOperationException($"a transaction that wrote {table} before the low watermark is still open after a minute; the chunk is read again later");
             }
             await Task.Delay(5, ct);
         }
