@@ -78,4 +78,52 @@ public sealed class CaptureFaultTests(PipelineCluster fixture)
         Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
     }
+
+    [Fact]
+    public async Task SlotInvalidatedByTheServer_WhileThePausedSourceFellBehind_SourceFailsVisiblyWithTheReason()
+    {
+        await using var db = await TestDatabase.CreateAsync("lostslot");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.t (id int PRIMARY KEY, v text)");
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.t"], 1, SnapshotMode.Never));
+        await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Running);
+        await fixture.Client.PauseSourceAsync(s);
+
+        // The server protects itself from a consumer that stopped: past max_slot_wal_keep_size, a checkpoint
+        // removes the WAL the slot still needs and invalidates it. The limit is set only for this step.
+        var walStatus = $"SELECT wal_status FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'";
+        try
+        {
+            await db.ExecuteAsync("ALTER SYSTEM SET max_slot_wal_keep_size = '1MB'");
+            await db.ExecuteAsync("SELECT pg_reload_conf()");
+            var lost = await Eventually.MatchAsync(async () =>
+            {
+                for (var segment = 0; segment < 3; segment++)
+                {
+                    await db.ExecuteAsync($"INSERT INTO {s}.t SELECT g, repeat('w', 200) FROM generate_series({segment * 1000 + 1}, {segment * 1000 + 1000}) g ON CONFLICT DO NOTHING");
+                    await db.ExecuteAsync("SELECT pg_switch_wal()");
+                }
+                await db.ExecuteAsync("CHECKPOINT");
+                return await db.ScalarAsync(walStatus);
+            }, v => v is "lost", TimeSpan.FromSeconds(30));
+            Assert.Equal("lost", lost);
+        }
+        finally
+        {
+            await db.ExecuteAsync("ALTER SYSTEM RESET max_slot_wal_keep_size");
+            await db.ExecuteAsync("SELECT pg_reload_conf()");
+        }
+
+        var info = await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Failed, TimeSpan.FromSeconds(30));
+        Assert.Equal(SourceState.Failed, info!.State);
+        Assert.Contains($"replication slot saiki_{s} was invalidated by the server", info.Error);
+        Assert.Contains("changes are missing", info.Error);
+        // It stays failed (resuming is refused, nothing is re-snapshotted) until it is removed.
+        var resume = await Assert.ThrowsAsync<SourceValidationException>(() => fixture.Client.ResumeSourceAsync(s));
+        Assert.Contains("is not paused (it is Failed)", resume.Message);
+        await Task.Delay(2000);
+        Assert.Equal(SourceState.Failed, (await fixture.Client.GetSourceAsync(s))!.State);
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+        Assert.Equal(0L, await db.ScalarAsync($"SELECT count(*) FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
+    }
 }
