@@ -102,7 +102,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> RegisterAsync(DynamoSourceSpec spec)
     {
-        if (_state.State.Spec is not null && _state.State.State != SourceState.Removed)
+        if (_state.State.Registered)
         {
             throw new SourceValidationException($"source '{Id}' is already registered; remove it first to register it again");
         }
@@ -186,7 +186,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
 
     /// <inheritdoc />
     public Task<SourceInfo?> GetAsync() =>
-        Task.FromResult(_state.State.Spec is null || _state.State.State == SourceState.Removed ? null : Info());
+        Task.FromResult(_state.State.Registered ? Info() : null);
 
     /// <inheritdoc />
     public async Task RemoveAsync()
@@ -206,7 +206,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> PauseAsync()
     {
-        if (await SourcePause.PauseAsync(RegisteredState(), Id, StopLoopAsync, _writes.WriteAsync))
+        if (await SourcePause.PauseAsync(_state.State, Id, StopLoopAsync, _writes.WriteAsync))
         {
             SourceLog.Paused(_logger, Id, $"position {_state.State.Confirmed}");
         }
@@ -216,13 +216,10 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public async Task<SourceInfo> ResumeAsync()
     {
-        await SourcePause.ResumeAsync(RegisteredState(), Id, _writes.WriteAsync, _loop);
+        await SourcePause.ResumeAsync(_state.State, Id, _writes.WriteAsync, _loop);
         SourceLog.Resumed(_logger, Id);
         return Info();
     }
-
-    private DynamoSourceGrainState RegisteredState() =>
-        _state.State is { Spec: not null, State: not SourceState.Removed } s ? s : throw new SourceValidationException($"no source '{Id}' is registered");
 
     /// <inheritdoc />
     public Task EnsureRunningAsync()

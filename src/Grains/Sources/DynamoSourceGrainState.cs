@@ -11,6 +11,8 @@ public sealed class DynamoSourceGrainState : ISourceLifecycle
     [Id(0)] public DynamoSourceSpec? Spec { get; set; }
     /// <summary>Life-cycle state.</summary>
     [Id(1)] public SourceState State { get; set; }
+    /// <inheritdoc />
+    public bool Registered => Spec is not null && State != SourceState.Removed;
     /// <summary>Why the source failed.</summary>
     [Id(2)] public string? Error { get; set; }
     /// <summary>When the registration was accepted.</summary>

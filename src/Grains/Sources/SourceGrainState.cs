@@ -12,6 +12,8 @@ public sealed class SourceGrainState : ISourceLifecycle
     [Id(0)] public PostgresSourceSpec? Spec { get; set; }
     /// <summary>Life-cycle state.</summary>
     [Id(1)] public SourceState State { get; set; }
+    /// <inheritdoc />
+    public bool Registered => Spec is not null && State != SourceState.Removed;
     /// <summary>Why the source failed.</summary>
     [Id(2)] public string? Error { get; set; }
     /// <summary>Last LSN confirmed to PostgreSQL (informational; the slot is authoritative).</summary>

@@ -7,6 +7,9 @@ public interface ISourceLifecycle
 {
     /// <summary>Where the source is in its life cycle.</summary>
     SourceState State { get; set; }
+
+    /// <summary>A registration is held and the source has not been removed.</summary>
+    bool Registered { get; }
 }
 
 /// <summary>
@@ -23,6 +26,7 @@ internal static class SourcePause
     /// <param name="save">Writes the persisted state.</param>
     public static async Task<bool> PauseAsync(ISourceLifecycle source, string id, Func<Task> stopLoop, Func<Task> save)
     {
+        EnsureRegistered(source, id);
         if (source.State == SourceState.Failed)
         {
             throw new SourceValidationException($"source '{id}' has failed and is not capturing; see its error (remove and re-register it, or re-snapshot a DynamoDB source)");
@@ -72,6 +76,7 @@ internal static class SourcePause
     /// <summary>Resumes a paused source: it is starting again once the state is saved, and the loop runs.</summary>
     public static async Task ResumeAsync(ISourceLifecycle source, string id, Func<Task> save, CaptureLoop loop)
     {
+        EnsureRegistered(source, id);
         if (source.State != SourceState.Paused)
         {
             throw new SourceValidationException($"source '{id}' is not paused (it is {source.State})");
@@ -79,5 +84,13 @@ internal static class SourcePause
         source.State = SourceState.Starting;
         await save();
         loop.StartIfNeeded();
+    }
+
+    private static void EnsureRegistered(ISourceLifecycle source, string id)
+    {
+        if (!source.Registered)
+        {
+            throw new SourceValidationException($"no source '{id}' is registered");
+        }
     }
 }

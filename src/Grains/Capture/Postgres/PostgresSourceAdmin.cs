@@ -272,15 +272,16 @@ public static class PostgresSourceAdmin
     /// </summary>
     private static async Task AwaitWritersBeforeAsync(NpgsqlConnection conn, string table, CancellationToken ct)
     {
+        var relation = PostgresNames.QuoteQualified(table);
         var writers = (string[])(await Scalar(conn, """
             SELECT coalesce(array_agg(DISTINCT l.virtualtransaction), '{}') FROM pg_locks l
             WHERE l.locktype = 'relation' AND l.relation = to_regclass($1) AND l.granted AND l.pid IS DISTINCT FROM pg_backend_pid()
               AND EXISTS (SELECT 1 FROM pg_locks t WHERE t.virtualtransaction = l.virtualtransaction AND t.locktype = 'transactionid' AND t.granted)
-            """, ct, PostgresNames.QuoteQualified(table)))!;
+            """, ct, relation))!;
         var deadline = DateTimeOffset.UtcNow + TimeSpan.FromMinutes(1);
         while (writers.Length > 0 && (bool)(await Scalar(conn, """
             SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'relation' AND relation = to_regclass($1) AND granted AND virtualtransaction = ANY($2))
-            """, ct, PostgresNames.QuoteQualified(table), writers))!)
+            """, ct, relation, writers))!)
         {
             if (DateTimeOffset.UtcNow > deadline)
             {
