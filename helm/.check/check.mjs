@@ -5,7 +5,8 @@
 //  3. the chart renders for it (release "saiki", namespace "data"), every document parses, is a known Kubernetes
 //     API type, matches its OpenAPI schema with no unknown field, and the objects fit together (lib/assertions);
 //  4. each bad-values/*.yaml is rejected, with the message its "# expect:" line names;
-//  5. each mutation of a good rendering (lib/mutations) is rejected, so no check passes vacuously.
+//  5. each mutation of a good rendering (lib/mutations; ci/default-values.yaml unless the mutation names another
+//     ci file as its baseline) is rejected, so no check passes vacuously.
 // Rendered manifests go to helm/.check/out/<values file>.yaml.
 
 import fs from 'node:fs';
@@ -53,6 +54,9 @@ async function checkDocs(docs, values) {
     namespace: RELEASE.namespace,
     existingSecret: values?.existingSecret ?? '',
     extraEnvNames: new Set((values?.extraEnv ?? []).map((e) => e.name)),
+    allowOpenWrites: values?.api?.allowOpenWrites === true,
+    networkPolicy: { enabled: values?.networkPolicy?.enabled === true, httpFrom: values?.networkPolicy?.httpFrom ?? [] },
+    tls: { enabled: values?.tls?.enabled === true, secretName: values?.tls?.secretName ?? '' },
   };
   problems.push(...assertManifests(docs, ctx));
   return problems;
@@ -99,7 +103,7 @@ async function main() {
   // Good values files: everything must pass.
   const ciFiles = fs.readdirSync(path.join(chartDir, 'ci')).filter((f) => /\.ya?ml$/.test(f)).sort();
   if (ciFiles.length === 0) failed('helm/saiki/ci', 'no values files');
-  let baseline = null;
+  const baselines = new Map();
   for (const f of ciFiles) {
     const label = `ci/${f}`;
     try {
@@ -111,7 +115,7 @@ async function main() {
       } else {
         log(`${label}: ${r.docs.length} manifests valid`);
       }
-      if (f === 'default-values.yaml') baseline = r;
+      if (r.problems.length === 0) baselines.set(f, r);
     } catch (e) {
       if (!(e instanceof CheckError)) throw e;
       failed(label, `${e.stage}: ${e.message}`);
@@ -140,12 +144,14 @@ async function main() {
     else log(`${label}: rejected as expected (${outcome.stage}: ${expect})`);
   }
 
-  // Mutations of the default rendering: each must be rejected, for the reason it states.
-  if (!baseline) {
-    failed('mutations', 'ci/default-values.yaml did not render, so the negative manifest cases could not run');
-  } else {
+  // Mutations of a good rendering (ci/default-values.yaml unless m.baseline names another ci file): each must be
+  // rejected, for the reason it states.
+  {
     let rejected = 0;
     for (const m of MUTATIONS) {
+      const base = m.baseline ?? 'default-values.yaml';
+      const baseline = baselines.get(base);
+      if (!baseline) { failed(`mutation "${m.name}"`, `ci/${base} did not render cleanly, so this negative manifest case could not run`); continue; }
       let problems;
       try {
         try {

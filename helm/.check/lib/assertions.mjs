@@ -28,6 +28,7 @@ export const REQUIRED_ENV = [
 /** Every Saiki setting the chart may set (beyond extraEnv); a name outside these is a typo the silo would ignore. */
 const KNOWN_SAIKI_ENV = [
   /^Saiki__Silo__(ClusterId|ServiceId|AdvertisedAddress|Name|SiloPort|GatewayPort|ShutdownTimeoutSeconds)$/,
+  /^Saiki__Silo__Tls__(CertificatePath|KeyPath|CaPath)$/,
   /^Saiki__Cluster__(Kind|ConnectionString|ApplySchema)$/,
   /^Saiki__Lake__(Kind|Prefix|Format)$/,
   /^Saiki__Lake__TableFormats__[A-Za-z0-9_]+\.[A-Za-z0-9_]+$/,
@@ -35,7 +36,7 @@ const KNOWN_SAIKI_ENV = [
   /^Saiki__Kafka__(BootstrapServers|TopicTemplate)$/,
   /^Saiki__Kafka__Producer__[a-z][a-z0-9_.]*$/,
   /^Saiki__Api__(WriteTokens|OperatorTokens)__(0|[1-9][0-9]*)$/,
-  /^Saiki__Api__RequireTokenForReads$/,
+  /^Saiki__Api__(RequireTokenForReads|AllowOpenWrites)$/,
   /^Saiki__Privacy__HashKey$/,
 ];
 
@@ -51,8 +52,13 @@ const SECRET_ENV = [
   [/^Saiki__Privacy__HashKey$/, () => 'privacy-hash-key'],
 ];
 
+/** Mutual TLS: where the tls.secretName volume is mounted, and the file each setting names (Secret key = file). */
+const TLS_MOUNT = '/etc/saiki/tls';
+const TLS_ENV = { Saiki__Silo__Tls__CertificatePath: 'tls.crt', Saiki__Silo__Tls__KeyPath: 'tls.key', Saiki__Silo__Tls__CaPath: 'ca.crt' };
+const TOKEN_ENV = /^Saiki__Api__(WriteTokens|OperatorTokens)__(0|[1-9][0-9]*)$/;
+
 const PROBES = { startupProbe: '/healthz/live', livenessProbe: '/healthz/live', readinessProbe: '/healthz/ready' };
-const NAMESPACED = new Set(['Deployment', 'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
+const NAMESPACED = new Set(['NetworkPolicy', 'Deployment', 'Service', 'ConfigMap', 'Secret', 'ServiceAccount', 'Role', 'RoleBinding', 'HorizontalPodAutoscaler', 'PodDisruptionBudget']);
 const REQUIRED_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/version', 'app.kubernetes.io/managed-by', 'app.kubernetes.io/component'];
 const SELECTOR_LABELS = ['app.kubernetes.io/name', 'app.kubernetes.io/instance', 'app.kubernetes.io/component'];
 const LABEL_KEY = /^(([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)*[a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
@@ -63,9 +69,12 @@ const ENV_NAME = /^[-._a-zA-Z][-._a-zA-Z0-9]*$/;
 
 const isSubset = (small, big) => Object.entries(small ?? {}).every(([k, v]) => big?.[k] === v);
 const sameMap = (a, b) => isSubset(a, b) && isSubset(b, a);
+/** JSON with sorted keys, to compare objects regardless of key order. */
+const canonical = (v) => JSON.stringify(v, (_k, x) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => a.localeCompare(b))) : x));
 
 /**
- * Checks one rendering. ctx: { namespace, existingSecret, extraEnvNames: Set }.
+ * Checks one rendering. ctx: { namespace, existingSecret, extraEnvNames: Set, allowOpenWrites,
+ * networkPolicy: { enabled, httpFrom }, tls: { enabled, secretName } } (the last three from the values).
  * Returns problems, each "template: Kind/name: field: message".
  */
 export function assertManifests(docs, ctx) {
@@ -213,6 +222,49 @@ export function assertManifests(docs, ctx) {
       const aws = ['Saiki__Lake__S3__AccessKey', 'Saiki__Lake__S3__SecretKey'].filter((n) => env.has(n));
       if (aws.length === 1) fail(dep, `${at}.env`, `${aws[0]} without its pair: access key and secret key go together`);
 
+      // Writes: a write or operator token, or open writes accepted explicitly (api.allowOpenWrites).
+      const chartEnv = (name) => env.has(name) && !ctx.extraEnvNames.has(name);
+      const tokens = [...env.keys()].filter((n) => TOKEN_ENV.test(n));
+      const openWrites = env.get('Saiki__Api__AllowOpenWrites');
+      expectPlain('Saiki__Api__AllowOpenWrites', (v) => v === 'true', '"true" (the chart sets it only when api.allowOpenWrites is true)');
+      if (tokens.length === 0 && !ctx.allowOpenWrites) {
+        fail(dep, `${at}.env`, 'no write or operator token (Saiki__Api__WriteTokens__<i>, Saiki__Api__OperatorTokens__<i>) and api.allowOpenWrites is false: writes would be open to anyone who reaches the HTTP port');
+      }
+      if (tokens.length === 0 && ctx.allowOpenWrites && openWrites?.value !== 'true') {
+        fail(dep, `${at}.env`, 'api.allowOpenWrites is true and there is no token, but Saiki__Api__AllowOpenWrites is not "true": the silo would refuse open writes');
+      }
+      if (chartEnv('Saiki__Api__AllowOpenWrites') && !ctx.allowOpenWrites) fail(dep, openWrites.field, 'Saiki__Api__AllowOpenWrites is set although api.allowOpenWrites is false');
+
+      // Mutual TLS: the three settings name the files of the tls.secretName volume, mounted read-only.
+      const tlsSet = Object.keys(TLS_ENV).filter(chartEnv);
+      if (tlsSet.length > 0 && !ctx.tls?.enabled) fail(dep, `${at}.env`, `${tlsSet.join(', ')} set although tls.enabled is false`);
+      if (ctx.tls?.enabled || tlsSet.length > 0) {
+        for (const [name, file] of Object.entries(TLS_ENV)) {
+          if (!env.has(name)) fail(dep, `${at}.env`, `TLS: ${name} is not set (expected ${TLS_MOUNT}/${file})`);
+          else if (plain(name) !== `${TLS_MOUNT}/${file}`) fail(dep, env.get(name).field, `${name} is "${plain(name)}", expected ${TLS_MOUNT}/${file} (key ${file} of the TLS Secret's volume)`);
+        }
+        const mount = (c.volumeMounts ?? []).find((m) => m.mountPath === TLS_MOUNT);
+        if (!mount) fail(dep, `${at}.volumeMounts`, `TLS: no volume is mounted at ${TLS_MOUNT}`);
+        else {
+          const mat = `${at}.volumeMounts (${mount.name})`;
+          if (mount.readOnly !== true) fail(dep, mat, `TLS: the volume at ${TLS_MOUNT} must be mounted readOnly`);
+          if (mount.subPath || mount.subPathExpr) fail(dep, mat, 'TLS: no subPath (the files would not follow a renewed Secret)');
+          const secret = volumes.get(mount.name)?.secret;
+          const vat = `spec.template.spec.volumes (${mount.name})`;
+          if (!secret) fail(dep, vat, `TLS: the volume at ${TLS_MOUNT} must be a secret volume`);
+          else {
+            if (ctx.tls?.enabled && secret.secretName !== ctx.tls.secretName) fail(dep, `${vat}.secret.secretName`, `TLS: is "${secret.secretName}", expected tls.secretName "${ctx.tls.secretName}"`);
+            if (secret.optional) fail(dep, `${vat}.secret.optional`, 'TLS: the Secret must not be optional (the silos would start without their certificate)');
+            if (((secret.defaultMode ?? 0o644) & 0o007) !== 0) fail(dep, `${vat}.secret.defaultMode`, `TLS: 0${(secret.defaultMode ?? 0o644).toString(8)} makes the private key world-readable`);
+            for (const file of Object.values(TLS_ENV)) {
+              const item = secret.items?.find((x) => x.key === file);
+              if (secret.items && !item) fail(dep, `${vat}.secret.items`, `TLS: key ${file} is not projected`);
+              else if (item && (item.path !== file || (item.mode ?? 0) & 0o007)) fail(dep, `${vat}.secret.items`, `TLS: key ${file} must be projected as ${file} and not world-readable`);
+            }
+          }
+        }
+      }
+
       // Graceful hand-over: Kubernetes must not kill the pod before the host's shutdown timeout ends.
       const grace = podSpec.terminationGracePeriodSeconds;
       const shutdown = Number(plain('Saiki__Silo__ShutdownTimeoutSeconds'));
@@ -257,15 +309,74 @@ export function assertManifests(docs, ctx) {
     const sas = byKind('ServiceAccount');
     if (sas.length > 0 && !sas.some((s) => s.obj.metadata.name === saName)) fail(dep, 'spec.template.spec.serviceAccountName', `"${saName}" is not the rendered ServiceAccount`);
 
-    // Service: selects the pods, targets named container ports.
+    // Container ports by name, and names by number (the one container's).
+    const portOf = new Map((containers[0]?.ports ?? []).map((p) => [p.name, p.containerPort]));
+    const nameOf = new Map((containers[0]?.ports ?? []).map((p) => [p.containerPort, p.name]));
+
+    // Service: selects the pods, targets named container ports, exposes http only (clients use REST; the Orleans
+    // silo and gateway ports stay inside the cluster).
     for (const svc of byKind('Service')) {
       if (!isSubset(svc.obj.spec?.selector, podLabels) || Object.keys(svc.obj.spec?.selector ?? {}).length === 0) fail(svc, 'spec.selector', 'does not select the Deployment\'s pods');
       if (svc.obj.spec?.type && svc.obj.spec.type !== 'ClusterIP') fail(svc, 'spec.type', 'must be ClusterIP');
       const named = new Set((podSpec.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => p.name)));
       for (const [i, p] of (svc.obj.spec?.ports ?? []).entries()) {
         if (typeof p.targetPort === 'string' ? !named.has(p.targetPort) : true) fail(svc, `spec.ports[${i}].targetPort`, `must name a container port (${[...named].join(', ')})`);
+        const target = typeof p.targetPort === 'string' ? p.targetPort : nameOf.get(p.targetPort ?? p.port);
+        if (target === 'gateway' || target === 'silo') fail(svc, `spec.ports[${i}]`, `exposes the Orleans ${target} port: clients use the REST API (http), and only the release's own silos may reach ${target}`);
       }
-      for (const name of ['http', 'gateway']) if (!(svc.obj.spec?.ports ?? []).some((p) => p.targetPort === name)) fail(svc, 'spec.ports', `does not expose "${name}"`);
+      if (!(svc.obj.spec?.ports ?? []).some((p) => p.targetPort === 'http')) fail(svc, 'spec.ports', 'does not expose "http"');
+    }
+
+    // NetworkPolicy: selects exactly the release's silo pods, admits the silo and gateway ports only from them, the
+    // http port from networkPolicy.httpFrom (anywhere when empty), and leaves egress alone.
+    const policies = byKind('NetworkPolicy');
+    if (ctx.networkPolicy?.enabled && policies.length === 0) problems.push('networkPolicy.enabled is true but no NetworkPolicy is rendered');
+    for (const np of policies) {
+      if (!ctx.networkPolicy?.enabled) fail(np, 'kind', 'rendered although networkPolicy.enabled is false');
+      const s = np.obj.spec ?? {};
+      const ml = s.podSelector?.matchLabels ?? {};
+      if (Object.keys(ml).length === 0 || !isSubset(ml, podLabels) || !isSubset(selector, ml) || s.podSelector?.matchExpressions) {
+        fail(np, 'spec.podSelector', `${canonical(s.podSelector)} does not select exactly the Deployment's pods (matchLabels ${canonical(selector)})`);
+      }
+      if (canonical(s.policyTypes) !== '["Ingress"]') fail(np, 'spec.policyTypes', `is ${canonical(s.policyTypes)}, expected ["Ingress"] (egress to PostgreSQL, S3, Kafka and DNS is not restricted)`);
+      if (s.egress !== undefined) fail(np, 'spec.egress', 'must not be set (egress is not restricted)');
+      const ingress = s.ingress ?? [];
+      // Whether a rule admits TCP to the named container port (a rule without ports admits every port).
+      const covers = (rule, name) => {
+        const num = portOf.get(name);
+        if (!rule.ports || rule.ports.length === 0) return true;
+        return rule.ports.some((p) => {
+          if ((p.protocol ?? 'TCP') !== 'TCP') return false;
+          if (p.port === undefined) return true;
+          if (typeof p.port === 'string') return p.port === name;
+          return p.endPort !== undefined ? p.port <= num && num <= p.endPort : p.port === num;
+        });
+      };
+      // A peer of only the release's silo pods: a podSelector alone (same namespace) holding the selector labels.
+      const ownSilos = (peer) => Object.keys(peer ?? {}).length === 1 && peer.podSelector && Object.keys(selector).length > 0 && isSubset(selector, peer.podSelector.matchLabels ?? {});
+      for (const name of ['silo', 'gateway']) {
+        const num = portOf.get(name);
+        let admitted = false;
+        for (const [i, rule] of ingress.entries()) {
+          if (!covers(rule, name)) continue;
+          const from = rule.from ?? [];
+          if (from.length === 0) { fail(np, `spec.ingress[${i}]`, `admits the ${name} port (${num}) from anywhere: only the release's own silo pods may reach it`); continue; }
+          for (const [j, peer] of from.entries()) {
+            if (!ownSilos(peer)) fail(np, `spec.ingress[${i}].from[${j}]`, `admits the ${name} port (${num}) from ${canonical(peer)}: only the release's own silo pods (podSelector ${canonical(selector)}, same namespace) may reach it`);
+          }
+          admitted = true;
+        }
+        if (!admitted) fail(np, 'spec.ingress', `does not admit the ${name} port (${num}) from the release's own silo pods`);
+      }
+      const httpRules = ingress.filter((r) => covers(r, 'http'));
+      if (httpRules.length === 0) fail(np, 'spec.ingress', `does not admit the http port (${portOf.get('http')}): the REST API would be unreachable`);
+      const want = ctx.networkPolicy?.httpFrom ?? [];
+      for (const rule of httpRules) {
+        const from = rule.from ?? [];
+        if (canonical(from) !== canonical(want)) {
+          fail(np, `spec.ingress[${ingress.indexOf(rule)}].from`, `admits the http port (${portOf.get('http')}) from ${from.length ? canonical(from) : 'anywhere'}, expected networkPolicy.httpFrom (${want.length ? canonical(want) : 'anywhere'})`);
+        }
+      }
     }
 
     // HorizontalPodAutoscaler: targets this Deployment, which then leaves replicas to it.

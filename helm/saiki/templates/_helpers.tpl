@@ -90,6 +90,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- end }}
 
+{{/* Where the tls.secretName volume is mounted in the silo container. */}}
+{{- define "saiki.tlsMountPath" -}}
+/etc/saiki/tls
+{{- end }}
+
 {{/* Number of write tokens (api-write-token-<i> keys). */}}
 {{- define "saiki.writeTokenCount" -}}
 {{- if .Values.existingSecret }}{{ .Values.existingSecretKeys.writeTokens | int }}{{ else }}{{ len .Values.api.writeTokens }}{{ end }}
@@ -134,5 +139,15 @@ Rules across values that the JSON schema cannot express. Included by the Deploym
 {{- end }}
 {{- if and .Values.api.requireTokenForReads (eq (include "saiki.writeTokenCount" .) "0") (eq (include "saiki.operatorTokenCount" .) "0") }}
 {{- fail "api.requireTokenForReads needs at least one token (api.writeTokens or api.operatorTokens, or existingSecretKeys.writeTokens/operatorTokens)" }}
+{{- end }}
+{{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
+{{- fail "tls.enabled is true but tls.secretName is empty: name an existing Secret of type kubernetes.io/tls in the release namespace holding tls.crt, tls.key and ca.crt (a cert-manager Certificate creates one), or set tls.enabled=false" }}
+{{- end }}
+{{- if and (eq (include "saiki.writeTokenCount" .) "0") (eq (include "saiki.operatorTokenCount" .) "0") (not .Values.api.allowOpenWrites) }}
+{{- if .Values.existingSecret }}
+{{- fail (printf "existingSecretKeys.writeTokens (or existingSecretKeys.operatorTokens) is 0: anyone who reaches the HTTP port could register and remove sources; put api-write-token-0 in Secret %q and set existingSecretKeys.writeTokens, or set api.allowOpenWrites=true to accept open writes" .Values.existingSecret) }}
+{{- else }}
+{{- fail "api.writeTokens (or api.operatorTokens) is empty: anyone who reaches the HTTP port could register and remove sources; set a token, or set api.allowOpenWrites=true to accept open writes" }}
+{{- end }}
 {{- end }}
 {{- end }}

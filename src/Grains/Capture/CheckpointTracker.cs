@@ -15,6 +15,11 @@ public sealed class CheckpointTracker
     private Dictionary<string, Position> _open = new(StringComparer.Ordinal);
     private long _openEvents;
     private readonly Dictionary<string, InFlightRuns> _inFlight = new(StringComparer.Ordinal);
+    /// <summary>The newest position emitted on each stream in the current run: no acknowledgement may pass it.</summary>
+    private readonly Dictionary<string, Position> _emitted = new(StringComparer.Ordinal);
+
+    /// <summary>The capture run acknowledgements must name; set by <see cref="Restarted"/>.</summary>
+    public long Epoch { get; private set; }
 
     /// <summary>Changes emitted and not yet reported durable by their partition: the back-pressure measure.</summary>
     public long InFlightEvents { get; private set; }
@@ -35,6 +40,10 @@ public sealed class CheckpointTracker
     public void Emitted(string stream, Position position)
     {
         _open[stream] = position;
+        if (!_emitted.TryGetValue(stream, out var newest) || position > newest)
+        {
+            _emitted[stream] = position;
+        }
         _openEvents++;
         PendingEvents++;
         if (_durable.TryGetValue(stream, out var durable) && position <= durable)
@@ -87,9 +96,22 @@ public sealed class CheckpointTracker
         return Advance();
     }
 
-    /// <summary>A partition reports everything it received up to <paramref name="durable"/> as durable. Returns true when the confirmable LSN moved.</summary>
-    public bool Acknowledged(string stream, Position durable)
+    /// <summary>
+    /// A partition reports everything it received in run <paramref name="epoch"/> up to <paramref name="durable"/> as
+    /// durable. Only what this run emitted on that stream can be acknowledged: an acknowledgement of another run, or of a
+    /// position past the stream's newest emitted one, changes nothing, so no caller (a stale partition, or a client
+    /// that reached the cluster) can make the source confirm WAL that never reached the lake.
+    /// </summary>
+    public Acknowledgement Acknowledged(long epoch, string stream, Position durable)
     {
+        if (epoch != Epoch)
+        {
+            return Acknowledgement.Stale;
+        }
+        if (!_emitted.TryGetValue(stream, out var newest) || durable > newest)
+        {
+            return Acknowledgement.Refused;
+        }
         var moved = !_durable.TryGetValue(stream, out var known) || durable > known;
         if (moved)
         {
@@ -100,15 +122,17 @@ public sealed class CheckpointTracker
         {
             InFlightEvents -= runs.Release(moved ? durable : known);
         }
-        return moved && Advance();
+        return moved && Advance() ? Acknowledgement.Confirmable : Acknowledgement.Accepted;
     }
 
     /// <summary>
     /// Forgets emitted-but-unconfirmed transactions: capture restarts from the confirmed LSN and emits them again.
-    /// Durable positions stay, because they describe what is in the lake.
+    /// Durable positions stay, because they describe what is in the lake. <paramref name="epoch"/> numbers the new run.
     /// </summary>
-    public void Restarted()
+    public void Restarted(long epoch)
     {
+        Epoch = epoch;
+        _emitted.Clear();
         _pending.Clear();
         _open = new Dictionary<string, Position>(StringComparer.Ordinal);
         _openEvents = 0;
@@ -199,4 +223,17 @@ public sealed class CheckpointTracker
     }
 
     private sealed record PendingTransaction(ulong EndLsn, Dictionary<string, Position> LastByStream, long Events, DateTimeOffset CommitTime);
+}
+
+/// <summary>What became of a partition's acknowledgement.</summary>
+public enum Acknowledgement
+{
+    /// <summary>Accepted; the confirmable LSN did not move.</summary>
+    Accepted,
+    /// <summary>Accepted, and the confirmable LSN moved.</summary>
+    Confirmable,
+    /// <summary>Names an earlier capture run: ignored (a partition's late answer).</summary>
+    Stale,
+    /// <summary>Names a position this run never emitted on the stream: refused, logged and counted.</summary>
+    Refused,
 }

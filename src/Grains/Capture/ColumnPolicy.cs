@@ -49,6 +49,11 @@ public sealed class ColumnPolicy
 
         internal Projection(TableSchema source, ColumnRule[] rules, byte[]? key)
         {
+            // Fail closed: a rule whose action this code does not know must not let the column through in clear.
+            if (rules.FirstOrDefault(r => !Enum.IsDefined(r.Action)) is { } unknown)
+            {
+                throw new ArgumentException($"column rule for {unknown.Table}.{unknown.Column} has the unknown action {(int)unknown.Action}", nameof(rules));
+            }
             var excluded = rules.Where(r => r.Action == ColumnAction.Exclude).Select(r => r.Column).ToHashSet(StringComparer.Ordinal);
             var hashed = rules.Where(r => r.Action == ColumnAction.Hash).Select(r => r.Column).ToHashSet(StringComparer.Ordinal);
             _keep = Enumerable.Range(0, source.Columns.Count).Where(i => !excluded.Contains(source.Columns[i].Name)).ToArray();

@@ -37,6 +37,9 @@ internal static partial class SourceLog
     [LoggerMessage(1110, LogLevel.Information, "Source {SourceId}: capture resumed")]
     public static partial void Resumed(ILogger logger, string sourceId);
 
+    [LoggerMessage(1111, LogLevel.Warning, "Source {SourceId}: refused an acknowledgement of {Position} from {Partition} (epoch {Epoch}): this capture run emitted nothing that far to it")]
+    public static partial void AcknowledgementRefused(ILogger logger, string sourceId, string partition, string position, long epoch);
+
     [LoggerMessage(1106, LogLevel.Information, "Source {SourceId}: {Rate:F0} changes/s captured, confirmed {Lsn}, {Pending} changes awaiting durability")]
     public static partial void Progress(ILogger logger, string sourceId, double rate, string lsn, long pending);
 }

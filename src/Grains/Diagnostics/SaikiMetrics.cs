@@ -23,6 +23,9 @@ public static class SaikiMetrics
     /// <summary>Bytes written to the lake.</summary>
     public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("saiki.lake.bytes", "By", "Compressed bytes written to the lake");
 
+    /// <summary>Acknowledgements a source refused (another sender, or a position it never emitted).</summary>
+    public static readonly Counter<long> AcknowledgementsRefused = Meter.CreateCounter<long>("saiki.source.acknowledgements.refused", "{acknowledgement}", "Partition acknowledgements naming positions the source never emitted to them, refused");
+
     /// <summary>Replayed changes dropped because they were already durable.</summary>
     public static readonly Counter<long> DuplicatesDropped = Meter.CreateCounter<long>("saiki.cleanse.duplicates", "{change}", "Replayed changes dropped by position");
 

@@ -11,10 +11,12 @@ namespace Saiki.Orleans.Ingestion;
 /// a retried write replaces the whole file under the same key.
 /// <list type="bullet">
 /// <item><c>{prefix}/_events/{event type}/dt=YYYY-MM-DD/hr=HH/{seq}.jsonl.gz</c> — events posted over REST</item>
-/// <item><c>{prefix}/{source}/events/dt=…/hr=…/{seq}.jsonl.gz</c> — events of a Kafka topic source, in event-time order</item>
-/// <item><c>{prefix}/_late/{source}/dt=…/hr=…/{seq}.jsonl.gz</c> — events that came too late or were invalid, each
+/// <item><c>{prefix}/_kafka/{source}/events/dt=…/hr=…/{seq}.jsonl.gz</c> — events of a Kafka topic source, in event-time order</item>
+/// <item><c>{prefix}/_kafka/{source}/late/dt=…/hr=…/{seq}.jsonl.gz</c> — events that came too late or were invalid, each
 /// line <c>{"reason":…,"partition":…,"offset":…,"event":…}</c></item>
 /// </list>
+/// Each writer kind has a folder of its own (<see cref="SaikiIds"/>: no id starts with '_', so no capture source's
+/// <c>{source}/</c> folder meets these), and a folder ends with '/' after the id, so no id's keys extend another's.
 /// </summary>
 public sealed class EventFiles(ILakeStore store, LakeLayout layout)
 {
@@ -23,10 +25,10 @@ public sealed class EventFiles(ILakeStore store, LakeLayout layout)
     public string PostedPrefix(string eventType) => layout.Key($"_events/{eventType}/");
 
     /// <summary>Folder of a Kafka source's cleansed events.</summary>
-    public string SourcePrefix(string source) => layout.Key($"{source}/events/");
+    public string SourcePrefix(string source) => layout.Key($"_kafka/{source}/events/");
 
     /// <summary>Folder of a Kafka source's late and invalid events.</summary>
-    public string LatePrefix(string source) => layout.Key($"_late/{source}/");
+    public string LatePrefix(string source) => layout.Key($"_kafka/{source}/late/");
 
     /// <summary>Writes lines (in order) as one file under <paramref name="folder"/>; returns its key.</summary>
     public async Task<string> WriteAsync(string folder, long sequence, IReadOnlyList<(DateTimeOffset Time, string Line)> lines, CancellationToken ct = default)

@@ -28,9 +28,17 @@ public sealed partial class EventTypeGrain(
     {
         var name = this.GetPrimaryKeyString();
         var problems = new List<string>();
-        if (definition.Name != name || !NamePattern().IsMatch(name))
+        if (SaikiIds.Problem(IdKind.EventType, name) is { } nameProblem)
         {
-            problems.Add($"name '{definition.Name}' must be 1-128 letters, digits, '.', '_' or '-'");
+            problems.Add(nameProblem);
+        }
+        else if (definition.Name != name)
+        {
+            problems.Add($"event type name '{definition.Name}' differs from the name '{name}' it is defined under");
+        }
+        if (!Enum.IsDefined(definition.Compatibility))
+        {
+            problems.Add($"compatibility mode {(int)definition.Compatibility} is unknown: use {string.Join(" or ", Enum.GetNames<SchemaCompatibility>())}");
         }
         EventValidator.Compile(definition.Schema);
         var s = state.State;
@@ -123,8 +131,6 @@ public sealed partial class EventTypeGrain(
         }
     }
 
-    [GeneratedRegex("^[A-Za-z0-9._-]{1,128}$")]
-    private static partial Regex NamePattern();
 }
 
 /// <summary>An event type's stored state.</summary>

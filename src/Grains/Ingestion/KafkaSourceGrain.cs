@@ -66,9 +66,13 @@ public sealed partial class KafkaSourceGrain(
     public async Task<KafkaSourceInfo> RegisterAsync(KafkaSourceSpec spec)
     {
         var problems = new List<string>();
-        if (spec.Id != this.GetPrimaryKeyString() || !IdPattern().IsMatch(spec.Id))
+        if (SaikiIds.Problem(IdKind.KafkaSource, spec.Id) is { } idProblem)
         {
-            problems.Add($"id '{spec.Id}' must be 1-64 letters, digits, '_' or '-'");
+            problems.Add(idProblem);
+        }
+        else if (spec.Id != this.GetPrimaryKeyString())
+        {
+            problems.Add($"Kafka source id '{spec.Id}' differs from the id '{this.GetPrimaryKeyString()}' it is registered under");
         }
         if (state.State.Spec is not null)
         {
@@ -352,8 +356,6 @@ public sealed partial class KafkaSourceGrain(
             s.Consumed, s.Written, s.Duplicates, s.Late, s.Invalid, s.Files, s.WatermarkTicks == 0 ? null : new DateTimeOffset(s.WatermarkTicks, TimeSpan.Zero));
     }
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex IdPattern();
 
     private sealed record Offset(int Partition, long Value);
 }

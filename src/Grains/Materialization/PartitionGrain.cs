@@ -53,6 +53,8 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private Position _lastSeen;
     private long _epoch;
     private long _nextSequence;
+    /// <summary>Last position received in <see cref="_epoch"/> by this activation; null until a batch of it came.</summary>
+    private Position? _received;
     private long? _gapEpoch;
     private long _duplicates;
     private string? _lastError;
@@ -221,8 +223,13 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
                 .Ignore();
             return false;
         }
+        if (batch.Epoch != _epoch)
+        {
+            _received = null;
+        }
         _epoch = batch.Epoch;
         _nextSequence = batch.Sequence + 1;
+        _received = _received is { } received && received > batch.LastPosition ? received : batch.LastPosition;
         return true;
     }
 
@@ -348,13 +355,23 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         return entry;
     }
 
+    /// <summary>
+    /// Tells the source how far what it sent in the current run is durable: the lake's position, but never past the
+    /// newest change received in this run (after a restart the lake may be ahead of the replay), since a source
+    /// refuses an acknowledgement of anything it did not emit.
+    /// </summary>
     private async Task AcknowledgeAsync()
     {
+        if (_received is not { } received)
+        {
+            return; // nothing of the current run came to this activation yet
+        }
         try
         {
             var s = _state.State;
+            var durable = s.Durable < received ? s.Durable : received;
             await SourceGrains.Get(GrainFactory, _kind, _address.SourceId)
-                .AcknowledgeAsync(new PartitionAck(_address, s.Durable, s.RowsWritten, s.FilesWritten));
+                .AcknowledgeAsync(new PartitionAck(_address, durable, s.RowsWritten, s.FilesWritten, _epoch));
             _ackOwed = false;
         }
         catch (Exception e) when (e is not OutOfMemoryException)

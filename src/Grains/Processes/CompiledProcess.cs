@@ -51,9 +51,9 @@ public sealed partial class CompiledProcess
         {
             throw new ProcessValidationException(["the process definition is empty"]);
         }
-        if (string.IsNullOrEmpty(definition.Name) || !NamePattern().IsMatch(definition.Name))
+        if (SaikiIds.Problem(IdKind.Process, definition.Name) is { } nameProblem)
         {
-            problems.Add($"name '{definition.Name}' must be 1-64 letters, digits, '_' or '-'");
+            problems.Add(nameProblem);
         }
         if (definition.Partitions is < 1 or > 256)
         {
@@ -199,6 +199,4 @@ public sealed partial class CompiledProcess
         _ => null,
     };
 
-    [GeneratedRegex("^[A-Za-z0-9_-]{1,64}$")]
-    private static partial Regex NamePattern();
 }

@@ -231,10 +231,13 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
     /// <inheritdoc />
     public Task AcknowledgeAsync(PartitionAck ack)
     {
-        var key = ack.Partition.ToString();
-        _state.State.Partitions[key] = new PartitionCounters(ack.RowsWritten, ack.FilesWritten);
+        if (!SourceAcknowledgements.Accept(_tracker, ack, Id, _logger, out var confirmable))
+        {
+            return Task.CompletedTask;
+        }
+        _state.State.Partitions[ack.Partition.ToString()] = new PartitionCounters(ack.RowsWritten, ack.FilesWritten);
         _dirty = true;
-        if (_tracker.Acknowledged(key, ack.Durable))
+        if (confirmable)
         {
             Confirm();
         }
@@ -268,7 +271,7 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
         s.Epoch++;
         await _writes.WriteAsync();
         _dirty = false;
-        _tracker.Restarted();
+        _tracker.Restarted(_state.State.Epoch);
         _batcher.Restart(s.Epoch);
         _shape = new DynamoTableShape(s.Spec!.Table, s.Columns, s.KeyCount);
         _addresses = Enumerable.Range(0, s.Spec.Partitions).Select(p => new PartitionAddress(Id, s.Spec.Table, p)).ToArray();

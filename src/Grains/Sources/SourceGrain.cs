@@ -252,10 +252,13 @@ public sealed class SourceGrain : Grain, ISourceGrain
     /// <inheritdoc />
     public Task AcknowledgeAsync(PartitionAck ack)
     {
-        var key = ack.Partition.ToString();
-        _state.State.Partitions[key] = new PartitionCounters(ack.RowsWritten, ack.FilesWritten);
+        if (!SourceAcknowledgements.Accept(_tracker, ack, Id, _logger, out var confirmable))
+        {
+            return Task.CompletedTask;
+        }
+        _state.State.Partitions[ack.Partition.ToString()] = new PartitionCounters(ack.RowsWritten, ack.FilesWritten);
         _dirty = true;
-        if (_tracker.Acknowledged(key, ack.Durable))
+        if (confirmable)
         {
             Confirm();
         }
@@ -300,7 +303,7 @@ public sealed class SourceGrain : Grain, ISourceGrain
             _state.State.Epoch++;
             await _writes.WriteAsync();
             _dirty = false;
-            _tracker.Restarted();
+            _tracker.Restarted(_state.State.Epoch);
             _batcher.Restart(_state.State.Epoch);
             if (_state.State.Snapshot is { Completed: false } plan)
             {

@@ -22,6 +22,9 @@ public sealed class ApiOptions
     public List<string> OperatorTokens { get; set; } = [];
     /// <summary>Require a token (any configured one) for reads as well.</summary>
     public bool RequireTokenForReads { get; set; }
+    /// <summary>Accept open writes (no tokens) on an address other than loopback. Without it such a silo refuses
+    /// to start: anyone who reaches it could register and remove sources.</summary>
+    public bool AllowOpenWrites { get; set; }
 
     internal bool Open => WriteTokens.Count == 0 && OperatorTokens.Count == 0;
 }
@@ -79,12 +82,53 @@ public static class ApiAccess
     {
         services.AddOptions<ApiOptions>().Bind(configuration.GetSection(ApiOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<ApiOptions>, ApiOptionsValidator>();
+        services.AddHostedService<OpenWritesGuard>();
         services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, TokenHandler>(SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(Read, p => p.RequireAssertion(c => Options(c).RequireTokenForReads ? c.User.Identity?.IsAuthenticated == true : true))
             .AddPolicy(Write, p => p.RequireAssertion(c => Options(c).Open || c.User.IsInRole(WriterRole) || c.User.IsInRole(OperatorRole)))
             .AddPolicy(Operator, p => p.RequireAssertion(c => Options(c).Open || c.User.IsInRole(OperatorRole)));
         return services;
+    }
+
+    /// <summary>
+    /// Refuses to serve writes without tokens anywhere but on loopback, unless <see cref="ApiOptions.AllowOpenWrites"/>
+    /// says so: the addresses are known only once the server listens, so the check runs right after it starts.
+    /// </summary>
+    private sealed class OpenWritesGuard(IOptions<ApiOptions> api, Microsoft.AspNetCore.Hosting.Server.IServer server) : IHostedLifecycleService
+    {
+        public Task StartedAsync(CancellationToken cancellationToken)
+        {
+            if (!api.Value.Open || api.Value.AllowOpenWrites)
+            {
+                return Task.CompletedTask;
+            }
+            var addresses = server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
+            var exposed = addresses.Where(a => !IsLoopback(a)).ToArray();
+            if (exposed.Length > 0)
+            {
+                throw new InvalidOperationException(
+                    $"the API listens on {string.Join(", ", exposed)}, which is not loopback, and {ApiOptions.Section} has no WriteTokens or OperatorTokens: " +
+                    $"anyone who reaches it could register and remove sources. Set {ApiOptions.Section}:WriteTokens (or OperatorTokens), " +
+                    $"or {ApiOptions.Section}:AllowOpenWrites=true to accept open writes");
+            }
+            return Task.CompletedTask;
+        }
+
+        private static bool IsLoopback(string address)
+        {
+            if (!Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+            {
+                return false;
+            }
+            return uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
+        }
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private static ApiOptions Options(AuthorizationHandlerContext context) =>

@@ -61,6 +61,7 @@ public static class SaikiHost
             {
                 orleans.Configure<global::Orleans.Configuration.SiloOptions>(o => o.SiloName = name);
             }
+            SiloTls.Configure(orleans, silo.Tls);
             orleans.AddSaikiPipeline(builder.Configuration);
             orleans.AddDashboard();
         });
@@ -74,16 +75,24 @@ public static class SaikiHost
         builder.Services.AddOpenApi();
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = context =>
         {
-            // As Kafka Connect's REST API does, a request that failed inside says what failed (the reason, not the
-            // stack, which goes to the log with the request).
-            if (context.Exception is { } e && context.ProblemDetails.Status == StatusCodes.Status500InternalServerError)
+            if (context.Exception is BadHttpRequestException bad)
             {
+                // A body that is not the JSON the endpoint takes: say where and what.
+                context.ProblemDetails.Title = "The request body is not valid; nothing was changed.";
+                context.ProblemDetails.Detail = ApiJson.Describe(bad);
+            }
+            else if (context.Exception is { } e && context.ProblemDetails.Status == StatusCodes.Status500InternalServerError)
+            {
+                // As Kafka Connect's REST API does, a request that failed inside says what failed (the reason, not the
+                // stack, which goes to the log with the request).
                 context.ProblemDetails.Detail = e.Message;
             }
         });
+        // Unreadable bodies reach the exception handler (and so a problem body) instead of an empty 400.
+        builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.ConfigureHttpJsonOptions(o =>
         {
-            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.Converters.Add(new EnumNamesConverter());
             o.SerializerOptions.Converters.Add(new PositionJsonConverter());
         });
 
@@ -92,7 +101,10 @@ public static class SaikiHost
         {
             SiloLog.ApiOpen(app.Logger);
         }
-        app.UseExceptionHandler();
+        app.UseExceptionHandler(new ExceptionHandlerOptions
+        {
+            StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+        });
         app.MapOpenApi();
         app.UseDefaultFiles();
         app.UseStaticFiles();

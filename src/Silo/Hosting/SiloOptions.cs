@@ -31,6 +31,26 @@ public sealed class SiloOptions
 
     /// <summary>Default shutdown timeout.</summary>
     public const int DEFAULT_SHUTDOWN_TIMEOUT_SECONDS = 30;
+
+    /// <summary>Mutual TLS between silos and for gateway clients; off unless a certificate is given.</summary>
+    public SiloTlsOptions Tls { get; set; } = new();
+}
+
+/// <summary>
+/// Mutual TLS for the Orleans ports (section <c>Saiki:Silo:Tls</c>), in the files a Kubernetes TLS secret holds (as
+/// cert-manager writes it): every silo and every gateway client must present a certificate issued by the CA.
+/// </summary>
+public sealed class SiloTlsOptions
+{
+    /// <summary>PEM certificate of this silo (<c>tls.crt</c>); set to turn TLS on.</summary>
+    public string? CertificatePath { get; set; }
+    /// <summary>PEM private key of the certificate (<c>tls.key</c>).</summary>
+    public string? KeyPath { get; set; }
+    /// <summary>PEM certificate of the CA that issues the cluster's certificates (<c>ca.crt</c>); peers must chain to it.</summary>
+    public string? CaPath { get; set; }
+
+    /// <summary>True when TLS is configured.</summary>
+    public bool Enabled => !string.IsNullOrEmpty(CertificatePath);
 }
 
 internal sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
@@ -61,6 +81,20 @@ internal sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
         if (o.AdvertisedAddress is { Length: > 0 } address && !System.Net.IPAddress.TryParse(address, out _))
         {
             errors.Add($"{SiloOptions.Section}:AdvertisedAddress '{address}' is not an IP address");
+        }
+        if (o.Tls.Enabled || !string.IsNullOrEmpty(o.Tls.KeyPath) || !string.IsNullOrEmpty(o.Tls.CaPath))
+        {
+            foreach (var (setting, path) in new[] { ("CertificatePath", o.Tls.CertificatePath), ("KeyPath", o.Tls.KeyPath), ("CaPath", o.Tls.CaPath) })
+            {
+                if (string.IsNullOrEmpty(path))
+                {
+                    errors.Add($"{SiloOptions.Section}:Tls:{setting} is required with mutual TLS (set CertificatePath, KeyPath and CaPath together)");
+                }
+                else if (!File.Exists(path))
+                {
+                    errors.Add($"{SiloOptions.Section}:Tls:{setting} names {path}, which does not exist");
+                }
+            }
         }
         if (o.ShutdownTimeoutSeconds is < 1 or > 3600)
         {

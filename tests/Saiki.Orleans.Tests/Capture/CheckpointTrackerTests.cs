@@ -12,9 +12,9 @@ public sealed class CheckpointTrackerTests
         t.Emitted("p0", new Position(100, 0));
         t.Emitted("p1", new Position(100, 1));
         Assert.False(t.Committed(110));
-        Assert.False(t.Acknowledged("p0", new Position(100, 0)));
+        Assert.False(Ack(t, "p0", new Position(100, 0)));
         Assert.Equal(0ul, t.Confirmable);
-        Assert.True(t.Acknowledged("p1", new Position(100, 1)));
+        Assert.True(Ack(t, "p1", new Position(100, 1)));
         Assert.Equal(110ul, t.Confirmable);
         Assert.Equal(0, t.PendingEvents);
     }
@@ -27,9 +27,9 @@ public sealed class CheckpointTrackerTests
         t.Committed(110);
         t.Emitted("p1", new Position(200, 0));
         t.Committed(210);
-        Assert.False(t.Acknowledged("p1", new Position(200, 0)));
+        Assert.False(Ack(t, "p1", new Position(200, 0)));
         Assert.Equal(0ul, t.Confirmable);
-        Assert.True(t.Acknowledged("p0", new Position(100, 0)));
+        Assert.True(Ack(t, "p0", new Position(100, 0)));
         Assert.Equal(210ul, t.Confirmable);
     }
 
@@ -40,8 +40,8 @@ public sealed class CheckpointTrackerTests
         t.Emitted("p0", new Position(100, 0));
         t.Emitted("p0", new Position(100, 5));
         t.Committed(110);
-        Assert.False(t.Acknowledged("p0", new Position(100, 4)));
-        Assert.True(t.Acknowledged("p0", new Position(100, 5)));
+        Assert.False(Ack(t, "p0", new Position(100, 4)));
+        Assert.True(Ack(t, "p0", new Position(100, 5)));
     }
 
     [Fact]
@@ -54,17 +54,17 @@ public sealed class CheckpointTrackerTests
         t.Committed(160);
         t.Emitted("p0", new Position(200, 0));
         t.Committed(210);
-        Assert.True(t.Acknowledged("p0", new Position(200, 0)));
+        Assert.True(Ack(t, "p0", new Position(200, 0)));
         Assert.Equal(110ul, t.Confirmable);
 
         // p1's batch was lost: capture restarts from 110 and emits the rest again.
-        t.Restarted();
+        t.Restarted(1);
         Assert.Equal(0, t.PendingEvents);
         t.Emitted("p1", new Position(150, 0));
         Assert.False(t.Committed(160));
         t.Emitted("p0", new Position(200, 0));
         Assert.False(t.Committed(210));
-        Assert.True(t.Acknowledged("p1", new Position(150, 0)));
+        Assert.True(Ack(t, "p1", new Position(150, 0)));
         Assert.Equal(210ul, t.Confirmable);
         Assert.Equal(0, t.PendingTransactions);
     }
@@ -84,10 +84,10 @@ public sealed class CheckpointTrackerTests
         EmitBatch(t, 0, 10);
         EmitBatch(t, 10, 15, seal: false);
         Assert.Equal(15, t.InFlightEvents);
-        t.Acknowledged("p0", new Position(100, 9));
+        Ack(t, "p0", new Position(100, 9));
         Assert.Equal(5, t.InFlightEvents);
         Assert.Equal(0ul, t.Confirmable);
-        t.Acknowledged("p0", new Position(100, 14));
+        Ack(t, "p0", new Position(100, 14));
         Assert.Equal(0, t.InFlightEvents);
         Assert.True(t.Committed(120));
     }
@@ -99,13 +99,44 @@ public sealed class CheckpointTrackerTests
         EmitBatch(t, 0, 10);
         Thread.Sleep(30);
         // A partition wrote a file that ends in the middle of the batch (its target size was reached there).
-        t.Acknowledged("p0", new Position(100, 6));
+        Ack(t, "p0", new Position(100, 6));
         Assert.Equal(3, t.InFlightEvents);
         Assert.True(t.OldestInFlightAge >= TimeSpan.FromMilliseconds(25));
-        t.Acknowledged("p0", new Position(100, 9));
+        Ack(t, "p0", new Position(100, 9));
         Assert.Equal(0, t.InFlightEvents);
         Assert.Equal(TimeSpan.Zero, t.OldestInFlightAge);
     }
+
+    [Fact]
+    public void Acknowledgement_PastWhatTheRunEmitted_IsRefusedAndConfirmsNothing()
+    {
+        var t = new CheckpointTracker();
+        t.Emitted("p0", new Position(100, 0));
+        t.Committed(110);
+        t.Emitted("p0", new Position(200, 0));
+        Assert.Equal(Acknowledgement.Refused, t.Acknowledged(0, "p0", new Position(ulong.MaxValue, 0)));
+        Assert.Equal(Acknowledgement.Refused, t.Acknowledged(0, "p1", new Position(100, 0)));
+        Assert.Equal(0ul, t.Confirmable);
+        Assert.Equal(2, t.InFlightEvents);
+        Assert.Equal(Acknowledgement.Confirmable, t.Acknowledged(0, "p0", new Position(100, 0)));
+        Assert.Equal(110ul, t.Confirmable);
+    }
+
+    [Fact]
+    public void Acknowledgement_OfAnEarlierRun_IsStaleAndChangesNothing()
+    {
+        var t = new CheckpointTracker();
+        t.Restarted(3);
+        t.Emitted("p0", new Position(100, 0));
+        t.Committed(110);
+        Assert.Equal(Acknowledgement.Stale, t.Acknowledged(2, "p0", new Position(100, 0)));
+        Assert.Equal(0ul, t.Confirmable);
+        Assert.Equal(Acknowledgement.Confirmable, t.Acknowledged(3, "p0", new Position(100, 0)));
+    }
+
+    /// <summary>An acknowledgement in the tracker's current run; true when it made the LSN confirmable.</summary>
+    private static bool Ack(CheckpointTracker t, string stream, Position durable) =>
+        t.Acknowledged(t.Epoch, stream, durable) == Acknowledgement.Confirmable;
 
     /// <summary>Changes <paramref name="from"/> to <paramref name="to"/> (exclusive) of one transaction go out on p0 as one batch.</summary>
     private static void EmitBatch(CheckpointTracker t, uint from, uint to, bool seal = true)

@@ -18,7 +18,8 @@ public sealed class TestSilo : IAsyncDisposable
     {
         _app = app;
         Work = work;
-        Url = new Uri(app.Urls.First());
+        // A silo listening on every address (0.0.0.0) is reached on loopback.
+        Url = new Uri(app.Urls.First().Replace("://0.0.0.0:", "://127.0.0.1:", StringComparison.Ordinal));
         Http = new HttpClient { BaseAddress = Url };
     }
 
@@ -41,7 +42,16 @@ public sealed class TestSilo : IAsyncDisposable
             $"--Saiki:Lake:Directory={work}/lake", $"--Saiki:State:Directory={work}/state", "--Saiki:Pipeline:FlushInterval=00:00:00.200",
             .. settings,
         ]);
-        await app.StartAsync();
+        try
+        {
+            await app.StartAsync();
+        }
+        catch
+        {
+            // A silo that refused to start may have started parts of itself: stop them, they hold ports and threads.
+            await app.DisposeAsync();
+            throw;
+        }
         return new TestSilo(app, work);
     }
 

@@ -52,4 +52,45 @@ public sealed class LakeOutageTests(LakeOutageCluster fixture) : IClassFixture<L
         Assert.Null(after.LastError);
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
     }
+
+    [Fact]
+    public async Task ForgedAcknowledgementsPastWhatWasEmitted_DoNotMoveTheConfirmedLsn_WhileTheChangesAreNotDurable()
+    {
+        await using var db = await TestDatabase.CreateAsync("forged");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.t (id int PRIMARY KEY, v int)");
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.t"], 2, SnapshotMode.Never));
+        await db.ExecuteAsync($"INSERT INTO {s}.t SELECT g, 0 FROM generate_series(1, 50) g");
+        await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.ChangesDurable == 50);
+
+        await fixture.Proxy.DownAsync();
+        try
+        {
+            await db.ExecuteAsync($"INSERT INTO {s}.t SELECT g, 1 FROM generate_series(51, 150) g");
+            var writesEnd = (string)(await db.ScalarAsync("SELECT pg_current_wal_lsn()::text"))!;
+            var partition = fixture.Cluster.Client.GetGrain<IPartitionGrain>(new PartitionAddress(s, $"{s}.t", 0).ToString());
+            await Eventually.MatchAsync(partition.GetAsync, p => p.LastError is not null && p.BufferedRows > 0, TimeSpan.FromSeconds(20));
+
+            // Any Orleans client that reaches the cluster can call the source grain: it claims, for every partition and
+            // every capture run it can guess, that everything up to a far-future position is in the lake.
+            var source = fixture.Cluster.Client.GetGrain<ISourceGrain>(s);
+            for (var epoch = 0L; epoch < 20; epoch++)
+            {
+                for (var p = 0; p < 2; p++)
+                {
+                    await source.AcknowledgeAsync(new PartitionAck(new PartitionAddress(s, $"{s}.t", p), new Position(ulong.MaxValue >> 1, 0), 1_000_000, 1_000, epoch));
+                }
+            }
+            // Heartbeats keep coming every second; none may confirm past the undurable inserts.
+            await Task.Delay(3000);
+            Assert.Equal(true, await db.ScalarAsync($"SELECT confirmed_flush_lsn < '{writesEnd}'::pg_lsn FROM pg_replication_slots WHERE slot_name = 'saiki_{s}'"));
+            Assert.Equal(50, (await fixture.Client.GetSourceAsync(s))!.ChangesDurable);
+        }
+        finally
+        {
+            fixture.Proxy.Up();
+        }
+        await fixture.AssertLakeMatchesAsync(db, s, $"{s}.t", ["id"], 2, TimeSpan.FromSeconds(90));
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
 }

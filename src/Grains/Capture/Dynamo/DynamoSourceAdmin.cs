@@ -22,13 +22,17 @@ public static class DynamoSourceAdmin
     public static DynamoSourceSpec ValidateShape(DynamoSourceSpec spec)
     {
         var problems = new List<string>();
-        if (!PostgresNames.IsValidSourceId(spec.Id ?? ""))
+        if (SaikiIds.Problem(IdKind.CaptureSource, spec.Id) is { } idProblem)
         {
-            problems.Add($"source id '{spec.Id}' is invalid: use 1 to 40 lower-case letters, digits or underscores, starting with a letter");
+            problems.Add(idProblem);
         }
         if (string.IsNullOrWhiteSpace(spec.Table) || spec.Table.Length > 255 || !spec.Table.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-' or '.'))
         {
             problems.Add($"table name '{spec.Table}' is invalid: DynamoDB table names are 3 to 255 characters of letters, digits, '_', '-' and '.'");
+        }
+        if (!Enum.IsDefined(spec.Snapshot))
+        {
+            problems.Add($"snapshot mode {(int)spec.Snapshot} is unknown: use {string.Join(" or ", Enum.GetNames<SnapshotMode>())}");
         }
         if (string.IsNullOrWhiteSpace(spec.Region))
         {

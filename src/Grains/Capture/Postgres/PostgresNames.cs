@@ -20,9 +20,6 @@ public static partial class PostgresNames
     /// </summary>
     public const string WatermarkPrefix = "saiki_watermark";
 
-    /// <summary>Valid source ids: they become part of slot names (lower-case letters, digits, underscores; at most 63 bytes).</summary>
-    public static bool IsValidSourceId(string id) => SourceIdPattern().IsMatch(id);
-
     /// <summary><c>orders</c> → <c>public.orders</c>; <c>sales.orders</c> stays.</summary>
     public static string QualifiedTable(string table) => table.Contains('.', StringComparison.Ordinal) ? table : "public." + table;
 
@@ -42,9 +39,6 @@ public static partial class PostgresNames
         var (schema, table) = Split(qualified);
         return Quote(schema) + "." + Quote(table);
     }
-
-    [GeneratedRegex("^[a-z][a-z0-9_]{0,39}$")]
-    private static partial Regex SourceIdPattern();
 
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*$")]
     internal static partial Regex QualifiedTablePattern();

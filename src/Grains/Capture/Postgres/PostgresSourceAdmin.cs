@@ -64,9 +64,9 @@ public static class PostgresSourceAdmin
     public static PostgresSourceSpec ValidateShape(PostgresSourceSpec spec)
     {
         var problems = new List<string>();
-        if (!PostgresNames.IsValidSourceId(spec.Id ?? ""))
+        if (SaikiIds.Problem(IdKind.CaptureSource, spec.Id) is { } idProblem)
         {
-            problems.Add($"source id '{spec.Id}' is invalid: use 1 to 40 lower-case letters, digits or underscores, starting with a letter");
+            problems.Add(idProblem);
         }
         if (string.IsNullOrWhiteSpace(spec.ConnectionString))
         {
@@ -99,6 +99,14 @@ public static class PostgresSourceAdmin
         foreach (var dup in tables.GroupBy(t => t).Where(g => g.Count() > 1))
         {
             problems.Add($"table {dup.Key} is listed more than once");
+        }
+        if (!Enum.IsDefined(spec.Snapshot))
+        {
+            problems.Add($"snapshot mode {(int)spec.Snapshot} is unknown: use {string.Join(" or ", Enum.GetNames<SnapshotMode>())}");
+        }
+        foreach (var rule in (spec.Columns ?? []).Where(r => !Enum.IsDefined(r.Action)))
+        {
+            problems.Add($"column rule for {rule.Table}.{rule.Column}: action {(int)rule.Action} is unknown: use {string.Join(" or ", Enum.GetNames<ColumnAction>())}");
         }
         var rules = (spec.Columns ?? []).Select(r => r with { Table = PostgresNames.QualifiedTable(r.Table?.Trim() ?? "") }).ToArray();
         foreach (var dup in rules.GroupBy(r => (r.Table, r.Column)).Where(g => g.Count() > 1))
