@@ -51,7 +51,7 @@ public static class ChangeFile
     private static readonly ConditionalWeakTable<TableSchema, JsonName[]> ColumnNames = new();
 
     /// <summary>The schema's column names, encoded once per schema instance.</summary>
-    private static JsonName[] NamesOf(TableSchema schema) =>
+    internal static JsonName[] NamesOf(TableSchema schema) =>
         ColumnNames.GetValue(schema, s => s.Columns.Select(c => new JsonName(c.Name)).ToArray());
 
     /// <summary>Writes the operation code.</summary>

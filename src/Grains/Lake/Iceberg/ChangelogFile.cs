@@ -1,0 +1,344 @@
+using System.IO.Compression;
+using System.Numerics;
+using System.Reflection;
+using System.Text;
+using Parquet;
+using Parquet.Data;
+using Parquet.Schema;
+using Saiki.Orleans.Changes;
+using PMeta = Parquet.Meta;
+
+namespace Saiki.Orleans.Lake.Iceberg;
+
+/// <summary>
+/// A data file of a table's changelog: typed Parquet (zstd), one row per change in position order, every column
+/// carrying its Iceberg field id, and the table schema in the footer key <c>iceberg.schema</c>.
+/// <list type="bullet">
+/// <item>metadata columns (ids 1–9, <see cref="Metadata"/>): <c>__op</c> (c, u, d, t, r), <c>__lsn</c> (commit LSN,
+/// or the DynamoDB counter, as a long), <c>__seq</c> (index in the transaction), <c>__commit_time</c>
+/// (timestamptz), <c>__schema_version</c>, <c>__before</c> (an update's old row as JSON of text values, when the
+/// source sent it), <c>__unchanged</c> (JSON array of the columns an update left untouched: their null means "keep
+/// the previous value"), <c>__text</c> (JSON object of values their typed column cannot hold, see
+/// <see cref="IcebergTypes"/>);</item>
+/// <item>then one column per table column, typed (<see cref="IcebergTypes"/>): the new row for c, u and r, the old
+/// row for d, all null for t. A table column whose name starts with <c>__</c> gets one more leading <c>_</c>.</item>
+/// </list>
+/// Row groups hold at most <see cref="RowGroupRows"/> rows, so readers can split and prune a file.
+/// </summary>
+public static class ChangelogFile
+{
+    /// <summary>Most rows in one row group.</summary>
+    public const int RowGroupRows = 128 * 1024;
+
+    /// <summary>First field id given to a table column; ids below are the changelog's own columns.</summary>
+    public const int FirstTableFieldId = 100;
+
+    /// <summary>The changelog's own columns: id, name, Iceberg type, required.</summary>
+    public static readonly IReadOnlyList<(int Id, string Name, string Type, bool Required)> Metadata =
+    [
+        (1, "__op", "string", true),
+        (2, "__lsn", "long", true),
+        (3, "__seq", "long", true),
+        (4, "__commit_time", "timestamptz", true),
+        (5, "__schema_version", "string", true),
+        (6, "__before", "string", false),
+        (7, "__unchanged", "string", false),
+        (8, "__text", "string", false),
+    ];
+
+    /// <summary>The column name of a table column (one more <c>_</c> when it starts with <c>__</c>).</summary>
+    public static string ColumnName(string column) => ParquetChangeFile.ColumnName(column);
+
+    /// <summary>Writes <paramref name="run"/> (one schema version, position order); returns the file and its metrics.</summary>
+    public static async Task<(byte[] Content, IcebergFileMetrics Metrics)> WriteAsync(IcebergColumns columns, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> run)
+    {
+        var schema = run[0].Schema;
+        var table = schema.Columns.Select((c, i) => Column.For(ColumnName(c.Name), columns.FieldIds[i], columns.Types[i])).ToArray();
+        var op = new TextColumn("__op", 1, required: true);
+        var lsn = new ValueColumn<long>(new DataField<long>("__lsn") { FieldId = 2 }, required: true);
+        var seq = new ValueColumn<long>(new DataField<long>("__seq") { FieldId = 3 }, required: true);
+        var commit = new ValueColumn<long>(new DataField<long>("__commit_time") { FieldId = 4 }, required: true);
+        var version = new TextColumn("__schema_version", 5, required: true);
+        var before = new TextColumn("__before", 6);
+        var unchanged = new TextColumn("__unchanged", 7);
+        var text = new TextColumn("__text", 8);
+        Column[] all = [op, lsn, seq, commit, version, before, unchanged, text, .. table];
+
+        using var buffer = new MemoryStream();
+        var options = new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = CompressionLevel.Optimal };
+        var line = new JsonLine(new System.Buffers.ArrayBufferWriter<byte>(1024));
+        var names = ChangeFile.NamesOf(schema);
+        var writer = await ParquetWriter.CreateAsync(new ParquetSchema(all.Select(c => (Field)c.Field).ToArray()), buffer, options);
+        PMeta.FileMetaData footer;
+        await using (writer)
+        {
+            writer.CustomMetadata = new Dictionary<string, string> { ["iceberg.schema"] = columns.SchemaJson };
+            for (var start = 0; start < run.Count; start += RowGroupRows)
+            {
+                var end = Math.Min(run.Count, start + RowGroupRows);
+                foreach (var c in all)
+                {
+                    c.Clear();
+                }
+                for (var r = start; r < end; r++)
+                {
+                    var change = run[r].Event;
+                    op.Add(ChangeFile.OperationCode(change.Operation));
+                    lsn.Add(checked((long)change.Position.Commit));
+                    seq.Add(change.Position.Sequence);
+                    commit.Add((change.CommitTime.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond);
+                    version.Add(schema.Version);
+                    before.Add(change.Operation == ChangeOperation.Update && change.Before is { } old
+                        ? Json(line, json => ChangeFile.WriteRowValue(json, schema, old, null))
+                        : null);
+                    unchanged.Add(change.Unchanged is { Count: > 0 } u ? Json(line, json => UnchangedNames(json, schema, u)) : null);
+                    var row = change.Operation == ChangeOperation.Delete ? change.Before : change.After;
+                    line.Clear();
+                    var overflow = false;
+                    for (var i = 0; i < table.Length; i++)
+                    {
+                        var value = change.Unchanged?.Contains(i) == true ? null : row?[i];
+                        if (!table[i].Add(value))
+                        {
+                            // The typed column cannot hold it: null there, the text in __text.
+                            if (!overflow)
+                            {
+                                line.StartObject();
+                                overflow = true;
+                            }
+                            line.String(names[i], value);
+                        }
+                    }
+                    if (overflow)
+                    {
+                        line.EndObject();
+                    }
+                    text.Add(overflow ? Encoding.UTF8.GetString(line.Output.WrittenSpan) : null);
+                }
+                using var group = writer.CreateRowGroup();
+                foreach (var c in all)
+                {
+                    await c.WriteAsync(group);
+                }
+            }
+            footer = FooterOf(writer);
+            Relabel(footer, all);
+        }
+        var content = buffer.ToArray();
+        return (content, Metrics(footer, all, run.Count));
+    }
+
+    private static string Json(JsonLine line, Action<JsonLine> write)
+    {
+        line.Clear();
+        write(line);
+        return Encoding.UTF8.GetString(line.Output.WrittenSpan);
+    }
+
+    private static void UnchangedNames(JsonLine json, TableSchema schema, IReadOnlyList<int> unchanged)
+    {
+        json.StartArray();
+        foreach (var i in unchanged)
+        {
+            json.String(schema.Columns[i].Name);
+        }
+        json.EndArray();
+    }
+
+    private static IcebergFileMetrics Metrics(PMeta.FileMetaData footer, Column[] columns, long rows)
+    {
+        var sizes = new Dictionary<int, long>();
+        foreach (var group in footer.RowGroups)
+        {
+            foreach (var chunk in group.Columns)
+            {
+                var column = columns.First(c => c.Field.Name == chunk.MetaData!.PathInSchema[0]);
+                sizes[column.Field.FieldId] = sizes.GetValueOrDefault(column.Field.FieldId) + chunk.MetaData!.TotalCompressedSize;
+            }
+        }
+        return new IcebergFileMetrics(
+            rows,
+            columns.ToDictionary(c => c.Field.FieldId, _ => rows),
+            columns.ToDictionary(c => c.Field.FieldId, c => c.TotalNulls),
+            sizes);
+    }
+
+    /// <summary>
+    /// Parquet.Net 6.1 writes the statistics of its timestamp types in milliseconds whatever the unit (upstream issue
+    /// 769), so engines that prune row groups on them skip rows they must read; and it orders UUID statistics by .NET's
+    /// mixed-endian bytes. Timestamps are therefore written as plain int64 microseconds and labelled here, in the footer
+    /// before it is written; UUID statistics are dropped. The footer is not public API: a test pins this behaviour.
+    /// </summary>
+    private static void Relabel(PMeta.FileMetaData footer, Column[] columns)
+    {
+        foreach (var element in footer.Schema)
+        {
+            var column = Array.Find(columns, c => c.Field.Name == element.Name);
+            if (column?.Timestamp is { } utc)
+            {
+                element.LogicalType = new PMeta.LogicalType
+                {
+                    TIMESTAMP = new PMeta.TimestampType { IsAdjustedToUTC = utc, Unit = new PMeta.TimeUnit { MICROS = new PMeta.MicroSeconds() } },
+                };
+                element.ConvertedType = utc ? PMeta.ConvertedType.TIMESTAMP_MICROS : null;
+            }
+        }
+        foreach (var group in footer.RowGroups)
+        {
+            foreach (var chunk in group.Columns)
+            {
+                if (columns.First(c => c.Field.Name == chunk.MetaData!.PathInSchema[0]) is UuidColumn && chunk.MetaData!.Statistics is { } stats)
+                {
+                    stats.MinValue = stats.MaxValue = stats.Min = stats.Max = null;
+                }
+            }
+        }
+    }
+
+    private static PMeta.FileMetaData FooterOf(ParquetWriter writer)
+    {
+        var footer = typeof(ParquetWriter).GetField("_footer", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(writer)
+            ?? throw new InvalidOperationException("Parquet.Net's writer has no _footer field: the pinned version changed");
+        return footer.GetType().GetField("_fileMeta", BindingFlags.NonPublic | BindingFlags.Instance)?.GetValue(footer) as PMeta.FileMetaData
+            ?? throw new InvalidOperationException("Parquet.Net's footer has no _fileMeta field: the pinned version changed");
+    }
+
+    /// <summary>One Parquet column of a row group being built.</summary>
+    private abstract class Column
+    {
+        public abstract DataField Field { get; }
+
+        /// <summary>For timestamp columns, whether the value is adjusted to UTC; null otherwise.</summary>
+        public bool? Timestamp { get; init; }
+
+        public long TotalNulls { get; protected set; }
+
+        /// <summary>Adds a text value; false when the type cannot hold it (the column gets a null).</summary>
+        public abstract bool Add(string? text);
+
+        public abstract void Clear();
+
+        public abstract Task WriteAsync(ParquetRowGroupWriter group);
+
+        public static Column For(string name, int id, string type)
+        {
+            switch (type)
+            {
+                case "int": return new ValueColumn<int>(new DataField<int?>(name) { FieldId = id }, t => int.Parse(t, System.Globalization.CultureInfo.InvariantCulture));
+                case "long": return new ValueColumn<long>(new DataField<long?>(name) { FieldId = id }, t => long.Parse(t, System.Globalization.CultureInfo.InvariantCulture));
+                case "float": return new ValueColumn<float>(new DataField<float?>(name) { FieldId = id }, t => (float)IcebergTypes.ParseDouble(t));
+                case "double": return new ValueColumn<double>(new DataField<double?>(name) { FieldId = id }, t => IcebergTypes.ParseDouble(t));
+                case "boolean": return new ValueColumn<bool>(new DataField<bool?>(name) { FieldId = id }, t => IcebergTypes.ParseBoolean(t));
+                case "date":
+                    return new ValueColumn<DateOnly>(new DataField<DateOnly?>(name) { FieldId = id },
+                        t => IcebergTypes.ParseDate(t) is { } days && days is >= -719_162 and <= 2_932_896 ? DateOnly.FromDayNumber(days + 719_162) : null);
+                case "timestamp" or "timestamptz":
+                    return new ValueColumn<long>(new DataField<long?>(name) { FieldId = id }, t => IcebergTypes.ParseTimestamp(t)) { Timestamp = type == "timestamptz" };
+                case "time":
+                    return new ValueColumn<long>(new TimeDataField(name, TimeUnitPrecision.Micros, isNullable: true) { FieldId = id, IsAdjustedToUtc = false }, t => IcebergTypes.ParseTime(t));
+                case "uuid": return new UuidColumn(new DataField<Guid?>(name) { FieldId = id });
+                case "binary": return new BinaryColumn(name, id);
+                case "string": return new TextColumn(name, id);
+            }
+            var (precision, scale) = IcebergTypes.DecimalOf(type);
+            if (precision <= 28)
+            {
+                var divisor = (decimal)BigInteger.Pow(10, scale);
+                return new ValueColumn<decimal>(new DecimalDataField(name, precision, scale, isNullable: true) { FieldId = id },
+                    t => IcebergTypes.ParseUnscaled(t, precision, scale) is { } unscaled ? (decimal)unscaled / divisor : null);
+            }
+            return new ValueColumn<BigDecimal>(new BigDecimalDataField(name, precision, scale, isNullable: true) { FieldId = id },
+                t => IcebergTypes.ParseUnscaled(t, precision, scale) is { } unscaled ? new BigDecimal(unscaled, precision, scale) : null);
+        }
+    }
+
+    /// <summary>A column of a value type: values of the present rows, and definition levels (0 null, 1 present) when optional.</summary>
+    private class ValueColumn<T>(DataField dataField, Func<string, T?>? parse = null, bool required = false) : Column where T : struct
+    {
+        private readonly List<T> _values = [];
+        private readonly List<int> _levels = [];
+
+        public override DataField Field => dataField;
+
+        public void Add(T value)
+        {
+            _values.Add(value);
+            _levels.Add(1);
+        }
+
+        public override bool Add(string? text)
+        {
+            if (text is null)
+            {
+                _levels.Add(0);
+                TotalNulls++;
+                return true;
+            }
+            if (parse!(text) is { } value)
+            {
+                Add(value);
+                return true;
+            }
+            _levels.Add(0);
+            TotalNulls++;
+            return false;
+        }
+
+        public override void Clear()
+        {
+            _values.Clear();
+            _levels.Clear();
+        }
+
+        public override Task WriteAsync(ParquetRowGroupWriter group) => required
+            ? group.WriteAsync<T>(dataField, _values.ToArray().AsMemory())
+            : group.WriteAllPartsAsync<T>(dataField, _values.ToArray().AsMemory(), _levels.ToArray().AsMemory(), null, CancellationToken.None);
+    }
+
+    private sealed class UuidColumn(DataField field) : ValueColumn<Guid>(field, t => Guid.Parse(t));
+
+    private sealed class TextColumn(string name, int id, bool required = false) : Column
+    {
+        private readonly DataField _field = new DataField<string>(name, !required) { FieldId = id };
+        private readonly List<string?> _values = [];
+
+        public override DataField Field => _field;
+
+        public override bool Add(string? text)
+        {
+            _values.Add(text);
+            TotalNulls += text is null ? 1 : 0;
+            return true;
+        }
+
+        public override void Clear() => _values.Clear();
+
+        public override Task WriteAsync(ParquetRowGroupWriter group) => group.WriteAsync(_field, _values);
+    }
+
+    private sealed class BinaryColumn(string name, int id) : Column
+    {
+        private readonly DataField _field = new DataField<byte[]>(name, true) { FieldId = id };
+        private readonly List<byte[]?> _values = [];
+
+        public override DataField Field => _field;
+
+        public override bool Add(string? text)
+        {
+            _values.Add(text is null ? null : IcebergTypes.ParseBinary(text));
+            TotalNulls += text is null ? 1 : 0;
+            return true;
+        }
+
+        public override void Clear() => _values.Clear();
+
+        public override Task WriteAsync(ParquetRowGroupWriter group) => group.WriteAsync(_field, _values!);
+    }
+}
+
+/// <summary>Metrics of a written data file, per Iceberg field id.</summary>
+public sealed record IcebergFileMetrics(
+    long Rows,
+    IReadOnlyDictionary<int, long> ValueCounts,
+    IReadOnlyDictionary<int, long> NullCounts,
+    IReadOnlyDictionary<int, long> ColumnSizes);
