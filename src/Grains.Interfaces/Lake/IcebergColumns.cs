@@ -25,7 +25,7 @@ public sealed record IcebergColumns(
 /// <param name="Bytes">Its size.</param>
 /// <param name="MinCommitTime">Earliest commit time in it.</param>
 /// <param name="MaxCommitTime">Latest commit time in it.</param>
-/// <param name="SchemaId">Iceberg schema it was written with.</param>
+/// <param name="SchemaVersion">Source schema version it holds (see <see cref="IcebergColumns"/>).</param>
 /// <param name="ValueCounts">Values per field id (nulls included).</param>
 /// <param name="NullCounts">Nulls per field id.</param>
 /// <param name="ColumnSizes">Compressed bytes per field id.</param>
@@ -39,7 +39,13 @@ public sealed record IcebergFile(
     [property: Id(5)] long Bytes,
     [property: Id(6)] DateTimeOffset MinCommitTime,
     [property: Id(7)] DateTimeOffset MaxCommitTime,
-    [property: Id(8)] int SchemaId,
+    [property: Id(8)] string SchemaVersion,
     [property: Id(9)] IReadOnlyDictionary<int, long> ValueCounts,
     [property: Id(10)] IReadOnlyDictionary<int, long> NullCounts,
-    [property: Id(11)] IReadOnlyDictionary<int, long> ColumnSizes);
+    [property: Id(11)] IReadOnlyDictionary<int, long> ColumnSizes)
+{
+    /// <summary>The file a manifest entry lists, without column metrics (which Iceberg does not require).</summary>
+    public static IcebergFile Of(ManifestEntry entry) => new(
+        entry.Key, entry.Partition, entry.First, entry.Last, entry.Rows, entry.Bytes, entry.MinCommitTime, entry.MaxCommitTime, entry.SchemaVersion,
+        new Dictionary<int, long>(), new Dictionary<int, long>(), new Dictionary<int, long>());
+}

@@ -10,4 +10,9 @@ public enum LakeFormat
     JsonLines = 0,
     /// <summary>Apache Parquet, one column per table column plus the change metadata (<c>.parquet</c>).</summary>
     Parquet = 1,
+    /// <summary>
+    /// Apache Iceberg v2 tables: typed Parquet data files (zstd, Iceberg field ids) committed by one committer per table
+    /// into a changelog table any Iceberg reader opens (<c>.parquet</c>).
+    /// </summary>
+    Iceberg = 2,
 }

@@ -46,6 +46,15 @@ internal static partial class SourceLog
 
 internal static partial class LakeLog
 {
+    [LoggerMessage(1211, LogLevel.Information, "Lake table {Table}: committed Iceberg metadata v{Version}, snapshot {SnapshotId}: {Files} files, {Rows} rows")]
+    public static partial void IcebergCommitted(ILogger logger, string table, int version, long snapshotId, int files, long rows);
+
+    [LoggerMessage(1212, LogLevel.Warning, "Lake table {Table}: Iceberg commit of {Files} waiting files failed; retrying")]
+    public static partial void IcebergCommitFailed(ILogger logger, string table, int files, Exception error);
+
+    [LoggerMessage(1213, LogLevel.Warning, "Lake table {Table}: {Alert}")]
+    public static partial void IcebergSchemaAlert(ILogger logger, string table, string alert);
+
     [LoggerMessage(1201, LogLevel.Debug, "Partition {Partition}: wrote {Rows} changes to {Key}")]
     public static partial void Flushed(ILogger logger, string partition, int rows, string key);
 

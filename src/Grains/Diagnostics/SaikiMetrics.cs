@@ -23,6 +23,12 @@ public static class SaikiMetrics
     /// <summary>Bytes written to the lake.</summary>
     public static readonly Counter<long> BytesWritten = Meter.CreateCounter<long>("saiki.lake.bytes", "By", "Compressed bytes written to the lake");
 
+    /// <summary>Iceberg snapshots committed.</summary>
+    public static readonly Counter<long> IcebergCommits = Meter.CreateCounter<long>("saiki.lake.iceberg.commits", "{snapshot}", "Iceberg snapshots committed");
+
+    /// <summary>Time an Iceberg commit takes (manifest, manifest list, metadata, state).</summary>
+    public static readonly Histogram<double> IcebergCommitSeconds = Meter.CreateHistogram<double>("saiki.lake.iceberg.commit.duration", "s", "Time to commit one Iceberg snapshot");
+
     /// <summary>Acknowledgements a source refused (another sender, or a position it never emitted).</summary>
     public static readonly Counter<long> AcknowledgementsRefused = Meter.CreateCounter<long>("saiki.source.acknowledgements.refused", "{acknowledgement}", "Partition acknowledgements naming positions the source never emitted to them, refused");
 

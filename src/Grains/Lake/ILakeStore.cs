@@ -17,4 +17,10 @@ public interface ILakeStore
 
     /// <summary>Deletes an object; no error when it does not exist.</summary>
     Task DeleteAsync(string key, CancellationToken cancellationToken = default);
+
+    /// <summary>
+    /// The absolute URI of a key as readers outside Saiki name it (<c>s3://bucket/key</c>, <c>file:///path</c>): what
+    /// Iceberg metadata records as a file's path.
+    /// </summary>
+    string Location(string key);
 }

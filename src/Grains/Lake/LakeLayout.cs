@@ -22,7 +22,7 @@ public sealed class LakeLayout(string prefix)
     public static string ExtensionOf(LakeFormat format) => format switch
     {
         LakeFormat.JsonLines => ".jsonl.gz",
-        LakeFormat.Parquet => ".parquet",
+        LakeFormat.Parquet or LakeFormat.Iceberg => ".parquet",
         _ => throw new ArgumentOutOfRangeException(nameof(format), format, "unknown lake format"),
     };
 

@@ -18,7 +18,9 @@ public sealed class LakeOptions
     public string Prefix { get; set; } = "";
     /// <summary>S3 settings, used when <see cref="Kind"/> is <c>S3</c>.</summary>
     public S3LakeOptions S3 { get; set; } = new();
-    /// <summary>File format of every table without an entry in <see cref="TableFormats"/>: <c>JsonLines</c> or <c>Parquet</c>.</summary>
+    /// <summary>Committing of Iceberg tables (tables whose format is <c>Iceberg</c>).</summary>
+    public IcebergLakeOptions Iceberg { get; set; } = new();
+    /// <summary>File format of every table without an entry in <see cref="TableFormats"/>: <c>JsonLines</c>, <c>Parquet</c> or <c>Iceberg</c>.</summary>
     public string Format { get; set; } = nameof(LakeFormat.JsonLines);
     /// <summary>Format per table (<c>schema.table</c> → <c>JsonLines</c> or <c>Parquet</c>), overriding <see cref="Format"/>.</summary>
     public Dictionary<string, string> TableFormats { get; set; } = new(StringComparer.Ordinal);
@@ -31,6 +33,31 @@ public sealed class LakeOptions
     /// <summary>A format by name (case-insensitive), or null.</summary>
     internal static LakeFormat? ParseFormat(string? name) =>
         Enum.GetValues<LakeFormat>().Cast<LakeFormat?>().FirstOrDefault(f => string.Equals(f.ToString(), name?.Trim(), StringComparison.OrdinalIgnoreCase));
+}
+
+/// <summary>
+/// How a table's committer commits Iceberg snapshots (section <c>Saiki:Lake:Iceberg</c>): on time or size, whichever
+/// comes first, so a table is fresh within seconds at any rate without a snapshot per file at high rates.
+/// </summary>
+public sealed class IcebergLakeOptions
+{
+    /// <summary>Longest a handed-over file waits for its snapshot.</summary>
+    public TimeSpan CommitInterval { get; set; } = DEFAULT_COMMIT_INTERVAL;
+    /// <summary>Rows waiting that make the committer commit at once.</summary>
+    public long CommitRows { get; set; } = DEFAULT_COMMIT_ROWS;
+    /// <summary>Manifests a snapshot may list before the committer merges them into one.</summary>
+    public int MaxManifests { get; set; } = DEFAULT_MAX_MANIFESTS;
+    /// <summary>Snapshots kept in the table metadata (older ones expire: time travel reaches back this far).</summary>
+    public int SnapshotsKept { get; set; } = DEFAULT_SNAPSHOTS_KEPT;
+
+    /// <summary>Default <see cref="CommitInterval"/>: 2 s (the Iceberg Kafka Connect sink's default is 5 minutes).</summary>
+    public static readonly TimeSpan DEFAULT_COMMIT_INTERVAL = TimeSpan.FromSeconds(2);
+    /// <summary>Default <see cref="CommitRows"/>.</summary>
+    public const long DEFAULT_COMMIT_ROWS = 1_000_000;
+    /// <summary>Default <see cref="MaxManifests"/>.</summary>
+    public const int DEFAULT_MAX_MANIFESTS = 16;
+    /// <summary>Default <see cref="SnapshotsKept"/>.</summary>
+    public const int DEFAULT_SNAPSHOTS_KEPT = 100;
 }
 
 /// <summary>Object store behind the lake.</summary>
@@ -99,6 +126,22 @@ internal sealed class LakeOptionsValidator : IValidateOptions<LakeOptions>
             {
                 errors.Add($"{LakeOptions.Section}:TableFormats:{table} does not name a table as schema.table");
             }
+        }
+        if (o.Iceberg.CommitInterval < TimeSpan.FromMilliseconds(100) || o.Iceberg.CommitInterval > TimeSpan.FromHours(1))
+        {
+            errors.Add($"{LakeOptions.Section}:Iceberg:CommitInterval is {o.Iceberg.CommitInterval}; it must be between 00:00:00.1 and 01:00:00");
+        }
+        if (o.Iceberg.CommitRows < 1)
+        {
+            errors.Add($"{LakeOptions.Section}:Iceberg:CommitRows is {o.Iceberg.CommitRows}; it must be at least 1");
+        }
+        if (o.Iceberg.MaxManifests is < 2 or > 10_000)
+        {
+            errors.Add($"{LakeOptions.Section}:Iceberg:MaxManifests is {o.Iceberg.MaxManifests}; it must be between 2 and 10000");
+        }
+        if (o.Iceberg.SnapshotsKept is < 1 or > 100_000)
+        {
+            errors.Add($"{LakeOptions.Section}:Iceberg:SnapshotsKept is {o.Iceberg.SnapshotsKept}; it must be between 1 and 100000");
         }
         switch (o.Kind)
         {

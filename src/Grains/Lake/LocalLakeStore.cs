@@ -73,6 +73,9 @@ public sealed class LocalLakeStore : ILakeStore
     }
 
     /// <inheritdoc />
+    public string Location(string key) => new Uri(PathOf(key)).AbsoluteUri;
+
+    /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
         File.Delete(PathOf(key));

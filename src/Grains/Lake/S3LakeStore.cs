@@ -202,6 +202,9 @@ public sealed class S3LakeStore : ILakeStore, IDisposable
     }
 
     /// <inheritdoc />
+    public string Location(string key) => $"s3://{_bucket}/{key}";
+
+    /// <inheritdoc />
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default) =>
         await _s3.DeleteObjectAsync(_bucket, key, cancellationToken);
 

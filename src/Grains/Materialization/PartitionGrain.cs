@@ -12,6 +12,7 @@ using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.EventBus;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
+using Saiki.Orleans.Lake.Iceberg;
 using Saiki.Orleans.Processes;
 using Saiki.Orleans.Sources;
 
@@ -61,6 +62,8 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private DateTimeOffset _retryAt = DateTimeOffset.MinValue;
     private int _failures;
     private bool _ackOwed;
+    /// <summary>Field ids of each schema version, from the table's committer (Iceberg tables).</summary>
+    private readonly Dictionary<string, IcebergColumns> _columns = new(StringComparer.Ordinal);
     /// <summary>Kind of the source feeding this partition, learnt from its batches (an acknowledgement only follows a batch).</summary>
     private SourceKind _kind;
 
@@ -167,7 +170,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             var version = _buffer[^1].Schema.Version;
             var start = _buffer.FindLastIndex(b => b.Schema.Version != version) + 1;
             var sample = _buffer.GetRange(start, _buffer.Count - start);
-            _sizes.Observe(FileSizeEstimator.RawSize(sample), (await ChangeFile.WriteAsync(_format, _address, sample)).Length);
+            _sizes.Observe(FileSizeEstimator.RawSize(sample), (await EncodeAsync(sample)).Content.Length);
             // A failed flush has cut files already: its retry must cut the same ones, so its estimates stay.
             if (_failures == 0)
             {
@@ -263,6 +266,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             ManifestEntry? last = null;
             var bytes = 0L;
             var files = 0;
+            var iceberg = new List<IcebergFile>();
             for (var start = 0; start < _buffer.Count;)
             {
                 var version = _buffer[start].Schema.Version;
@@ -271,12 +275,17 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
                 {
                     size += _bufferSizes[end];
                 }
-                last = await WriteFileAsync(_buffer.GetRange(start, end - start));
+                last = await WriteFileAsync(_buffer.GetRange(start, end - start), iceberg);
                 bytes += last.Bytes;
                 files++;
                 start = end;
             }
 
+            if (iceberg.Count > 0)
+            {
+                // Durable once the committer holds them: the source may confirm them before their snapshot commits.
+                await Committer.HandOverAsync(iceberg);
+            }
             var s = _state.State;
             s.Durable = last!.Last;
             s.Epoch = _epoch;
@@ -335,12 +344,12 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         }
     }
 
-    private async Task<ManifestEntry> WriteFileAsync(List<(TableSchema Schema, ChangeEvent Event)> run)
+    private async Task<ManifestEntry> WriteFileAsync(List<(TableSchema Schema, ChangeEvent Event)> run, List<IcebergFile> iceberg)
     {
         var first = run[0].Event;
         var last = run[^1].Event;
         var key = _layout.DataKey(_address, first.Position, last.Position, first.CommitTime, _format);
-        var content = await ChangeFile.WriteAsync(_format, _address, run);
+        var (content, metrics) = await EncodeAsync(run);
         _sizes.Observe(FileSizeEstimator.RawSize(run), content.Length);
         await _store.PutAsync(key, content);
         // Kafka before the manifest entry: an entry means "in the lake and on the bus", which recovery relies on.
@@ -350,6 +359,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             first.Position, last.Position, run.Min(b => b.Event.CommitTime), run.Max(b => b.Event.CommitTime), DateTimeOffset.UtcNow,
             run[0].Schema.Version, _format);
         await _manifest.AddAsync(_address, entry);
+        if (metrics is not null)
+        {
+            iceberg.Add(IcebergFile.Of(entry) with { ValueCounts = metrics.ValueCounts, NullCounts = metrics.NullCounts, ColumnSizes = metrics.ColumnSizes });
+        }
         SaikiMetrics.FilesWritten.Add(1);
         LakeLog.Flushed(_logger, _address.ToString(), run.Count, key);
         return entry;
@@ -360,6 +373,23 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     /// newest change received in this run (after a restart the lake may be ahead of the replay), since a source
     /// refuses an acknowledgement of anything it did not emit.
     /// </summary>
+    /// <summary>Encodes a run of one schema version in the table's format; Iceberg files also give their column metrics.</summary>
+    private async Task<(byte[] Content, IcebergFileMetrics? Metrics)> EncodeAsync(List<(TableSchema Schema, ChangeEvent Event)> run)
+    {
+        if (_format != LakeFormat.Iceberg)
+        {
+            return (await ChangeFile.WriteAsync(_format, _address, run), null);
+        }
+        var schema = run[0].Schema;
+        if (!_columns.TryGetValue(schema.Version, out var columns))
+        {
+            _columns[schema.Version] = columns = await Committer.ColumnsAsync(schema, run[0].Event.Position);
+        }
+        return await ChangelogFile.WriteAsync(columns, run);
+    }
+
+    private ILakeTableGrain Committer => GrainFactory.GetGrain<ILakeTableGrain>($"{_address.SourceId}|{_address.Table}");
+
     private async Task AcknowledgeAsync()
     {
         if (_received is not { } received)
@@ -390,8 +420,13 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     {
         var s = _state.State;
         var adopted = false;
+        var iceberg = new List<IcebergFile>();
         await foreach (var entry in _manifest.ListAsync(_address, s.FilesWritten > 0 ? s.Durable : null, ct))
         {
+            if (entry.Format == LakeFormat.Iceberg)
+            {
+                iceberg.Add(IcebergFile.Of(entry));
+            }
             s.Durable = entry.Last;
             s.RowsWritten += entry.Rows;
             s.FilesWritten++;
@@ -415,6 +450,11 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
                     orphans++;
                 }
             }
+        }
+        if (iceberg.Count > 0)
+        {
+            // The crash may have come before the committer got them; it ignores those it holds already.
+            await Committer.HandOverAsync(iceberg);
         }
         if (adopted)
         {

@@ -116,6 +116,7 @@ public static class SaikiHost
         app.MapOrleansDashboard(DashboardPath).RequireAuthorization(ApiAccess.Operator);
         app.MapSourceEndpoints();
         app.MapLakeEndpoints();
+        app.MapIcebergCatalogEndpoints();
         app.MapProcessEndpoints();
         app.MapEventEndpoints();
         return app;

@@ -49,7 +49,7 @@ public sealed class DynamoScanSegmentGrain(
         }
         while (start is not null);
 
-        using var file = new SnapshotFile(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, shape.Schema);
+        using var file = new SnapshotFile(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, shape.Schema, GrainFactory);
         foreach (var item in items)
         {
             file.Add(new ChangeEvent(ChangeOperation.Snapshot, work.Position, work.SnapshotTime, null, shape.Row(item)));

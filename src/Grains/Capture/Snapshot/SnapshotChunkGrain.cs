@@ -44,7 +44,7 @@ public sealed class SnapshotChunkGrain(
         var position = new Position(work.ConsistentPoint - 1, (uint)work.Chunk);
         var columns = string.Join(", ", source.Columns.Select(c => PostgresNames.Quote(c.Name)));
         var range = $"ctid >= '({work.FromPage},0)'::tid" + (work.ToPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
-        using var file = new SnapshotFile(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, schema);
+        using var file = new SnapshotFile(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, schema, GrainFactory);
         // Read and encoded on the thread pool: each buffer refill would otherwise be a turn through the grain's
         // scheduler, which cost more than a tenth of a chunk's time. Nothing in the loop touches grain state.
         await Task.Run(async () =>

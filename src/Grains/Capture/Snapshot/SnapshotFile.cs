@@ -2,13 +2,15 @@ using Saiki.Orleans.Changes;
 using Saiki.Orleans.EventBus;
 using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.Lake;
+using Orleans;
 
 namespace Saiki.Orleans.Capture.Snapshot;
 
 /// <summary>
 /// One snapshot chunk's rows on their way to the lake: collected into one file of the table's format (and onto
 /// the table's Kafka topic), then written with its schema and its snapshot manifest entry, so a chunk read again
-/// replaces its file whole. Snapshot files are filed under partition -1; readers route their rows by key.
+/// replaces its file whole. Snapshot files are filed under partition -1; readers route their rows by key. On an
+/// Iceberg table the chunk is a changelog data file, handed to the table's committer once its manifest entry is written.
 /// </summary>
 public sealed class SnapshotFile : IDisposable
 {
@@ -17,35 +19,63 @@ public sealed class SnapshotFile : IDisposable
     private readonly LakeFormat _format;
     private readonly PartitionAddress _address;
     private readonly TableSchema _schema;
-    private readonly ChangeFileWriter _file;
+    private readonly ChangeFileWriter? _file;
+    private readonly List<(TableSchema Schema, ChangeEvent Event)>? _rows;
+    private readonly ILakeTableGrain? _committer;
     private readonly KafkaBatch? _bus;
 
-    /// <summary>Starts a chunk file of a table.</summary>
-    public SnapshotFile(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, LakeFormat format, string sourceId, string table, TableSchema schema)
+    /// <summary>Starts a chunk file of a table; <paramref name="grains"/> reaches the table's committer on an Iceberg table.</summary>
+    public SnapshotFile(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, LakeFormat format, string sourceId, string table, TableSchema schema, IGrainFactory grains)
     {
         _store = store;
         _layout = layout;
         _format = format;
         _schema = schema;
         _address = new PartitionAddress(sourceId, table, -1);
-        _file = ChangeFileWriter.Create(format, _address, schema);
+        if (format == LakeFormat.Iceberg)
+        {
+            _rows = [];
+            _committer = grains.GetGrain<ILakeTableGrain>($"{sourceId}|{table}");
+        }
+        else
+        {
+            _file = ChangeFileWriter.Create(format, _address, schema);
+        }
         _bus = kafka.Begin(_address);
     }
 
     /// <summary>Rows added so far.</summary>
-    public int Count => _file.Count;
+    public int Count => _file?.Count ?? _rows!.Count;
 
     /// <summary>Adds a snapshot row.</summary>
     public void Add(ChangeEvent change)
     {
-        _file.Add(_schema, change);
+        _file?.Add(_schema, change);
+        _rows?.Add((_schema, change));
         _bus?.Add(_schema, change);
     }
 
     /// <summary>Writes the file, publishes to Kafka, then the schema and the manifest entry of chunk <paramref name="chunk"/>.</summary>
     public async Task CompleteAsync(int chunk, Position position, DateTimeOffset snapshotTime, CancellationToken ct)
     {
-        var content = await _file.FinishAsync(ct);
+        byte[] content;
+        Lake.Iceberg.IcebergFileMetrics? metrics = null;
+        if (_committer is not null)
+        {
+            if (_rows!.Count == 0)
+            {
+                // An empty chunk adds no rows, and Iceberg has no empty data files: only its manifest entry records it.
+                content = [];
+            }
+            else
+            {
+                (content, metrics) = await Lake.Iceberg.ChangelogFile.WriteAsync(await _committer.ColumnsAsync(_schema, position), _rows);
+            }
+        }
+        else
+        {
+            content = await _file!.FinishAsync(ct);
+        }
         var key = _layout.SnapshotDataKey(_address.SourceId, _address.Table, chunk, _format);
         await _store.PutAsync(key, content, ct);
         if (_bus is not null)
@@ -54,14 +84,19 @@ public sealed class SnapshotFile : IDisposable
         }
         var manifest = new Manifest(_store, _layout);
         await manifest.AddSchemaAsync(_address.SourceId, _schema, ct);
-        await manifest.AddSnapshotChunkAsync(chunk, new ManifestEntry(
-            key, _address.SourceId, _address.Table, -1, _file.Count, content.Length, position, position, snapshotTime, snapshotTime, DateTimeOffset.UtcNow,
-            _schema.Version, _format), ct);
-        SaikiMetrics.RowsWritten.Add(_file.Count);
+        var entry = new ManifestEntry(
+            key, _address.SourceId, _address.Table, -1, Count, content.Length, position, position, snapshotTime, snapshotTime, DateTimeOffset.UtcNow,
+            _schema.Version, _format);
+        await manifest.AddSnapshotChunkAsync(chunk, entry, ct);
+        if (metrics is not null)
+        {
+            await _committer!.HandOverAsync([IcebergFile.Of(entry) with { ValueCounts = metrics.ValueCounts, NullCounts = metrics.NullCounts, ColumnSizes = metrics.ColumnSizes }]);
+        }
+        SaikiMetrics.RowsWritten.Add(Count);
         SaikiMetrics.FilesWritten.Add(1);
         SaikiMetrics.BytesWritten.Add(content.Length);
     }
 
     /// <inheritdoc />
-    public void Dispose() => _file.Dispose();
+    public void Dispose() => _file?.Dispose();
 }

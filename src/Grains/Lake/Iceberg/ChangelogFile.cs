@@ -57,7 +57,7 @@ public static class ChangelogFile
         var op = new TextColumn("__op", 1, required: true);
         var lsn = new ValueColumn<long>(new DataField<long>("__lsn") { FieldId = 2 }, required: true);
         var seq = new ValueColumn<long>(new DataField<long>("__seq") { FieldId = 3 }, required: true);
-        var commit = new ValueColumn<long>(new DataField<long>("__commit_time") { FieldId = 4 }, required: true);
+        var commit = new ValueColumn<long>(new DataField<long>("__commit_time") { FieldId = 4 }, required: true) { Timestamp = true };
         var version = new TextColumn("__schema_version", 5, required: true);
         var before = new TextColumn("__before", 6);
         var unchanged = new TextColumn("__unchanged", 7);

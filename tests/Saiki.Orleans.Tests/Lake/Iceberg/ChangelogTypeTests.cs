@@ -96,6 +96,8 @@ public sealed class ChangelogTypeTests
             {
                 Assert.Equal(c.DuckType, types.Single(r => r[0] == c.Column)[1]);
             }
+            Assert.Equal("TIMESTAMP WITH TIME ZONE", types.Single(r => r[0] == "__commit_time")[1]);
+            Assert.Equal("BIGINT", types.Single(r => r[0] == "__lsn")[1]);
             var ids = await QueryAsync(duck, $"SELECT name, field_id::VARCHAR FROM parquet_schema('{path}') WHERE name NOT IN ('duckdb_schema', 'root', 'schema')");
             Assert.All(ids, r => Assert.NotNull(r[1]));
             Assert.Equal(ids.Count, ids.Select(r => r[1]).Distinct().Count());

@@ -1,0 +1,100 @@
+using System.Text.Json;
+using Saiki.Orleans.Lake;
+using Saiki.Orleans.Sources;
+using Saiki.Orleans.Tests.Infrastructure;
+
+namespace Saiki.Orleans.Tests.Pipeline;
+
+/// <summary>A cluster whose lake is Iceberg, committing every half second.</summary>
+public sealed class IcebergCluster : PipelineCluster
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
+    [
+        new("Saiki:Lake:Format", "Iceberg"),
+        new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.500"),
+        new("Saiki:Lake:Iceberg:MaxManifests", "4"),
+    ];
+
+    /// <summary>The changelog table of <paramref name="table"/> as icebird reads it from s3rver.</summary>
+    public async Task<JsonElement> ReadChangelogAsync(string source, string table, long? snapshot = null)
+    {
+        var info = await Cluster.Client.GetGrain<ILakeTableGrain>($"{source}|{table}").GetAsync();
+        var s3 = $"s3://{Bucket}/";
+        var http = $"{TestEnvironment.S3Url}/{Bucket}/";
+        return await Icebird.ReadAsync(info.MetadataLocation!.Replace(s3, http, StringComparison.Ordinal), snapshot, (s3, http));
+    }
+}
+
+/// <summary>
+/// The Iceberg lake end to end: a PostgreSQL source's snapshot and stream land in the table's changelog table, which
+/// icebird, an Iceberg reader this project did not write, reads from the object store; replaying its rows by key
+/// (the newest position wins, a delete removes) gives exactly the PostgreSQL table.
+/// </summary>
+public sealed class IcebergLakeTests(IcebergCluster fixture) : IClassFixture<IcebergCluster>
+{
+    [Fact]
+    public async Task SnapshotAndStream_LandInTheChangelogTable_AndIcebirdsReplayEqualsTheTable()
+    {
+        await using var db = await TestDatabase.CreateAsync("ice");
+        var s = db.Name;
+        var t = $"{s}.orders";
+        await db.ExecuteAsync($"CREATE TABLE {t} (id int PRIMARY KEY, name text, qty bigint, price numeric(10,2), at timestamptz)");
+        await db.ExecuteAsync($"INSERT INTO {t} SELECT g, 'snap-' || g, g * 10, g + 0.25, timestamptz '2024-01-01 00:00:00+00' + g * interval '1 second' FROM generate_series(1, 300) g");
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [t], 2, SnapshotMode.Initial));
+        await db.ExecuteAsync($"INSERT INTO {t} SELECT g, 'new-' || g, g, 1.5, now() FROM generate_series(301, 600) g");
+        await db.ExecuteAsync($"UPDATE {t} SET qty = qty + 1, name = name || '!' WHERE id % 3 = 0");
+        await db.ExecuteAsync($"DELETE FROM {t} WHERE id % 10 = 0");
+        await db.ExecuteAsync($"UPDATE {t} SET id = id + 10000 WHERE id IN (7, 301)");
+
+        var expected = await db.ReadTableAsync(t, ["id"]);
+        var changelog = await Eventually.MatchAsync(
+            () => fixture.ReadChangelogAsync(s, t),
+            r => Replay(r).Count == expected.Count && Replay(r).Keys.All(expected.ContainsKey),
+            TimeSpan.FromSeconds(90));
+        var replay = Replay(changelog);
+        Assert.Equal(expected.Count, replay.Count);
+        foreach (var (id, row) in expected)
+        {
+            var actual = replay[id];
+            Assert.Equal(row["name"], actual.GetProperty("name").GetString());
+            Assert.Equal(row["qty"], actual.GetProperty("qty").GetString()); // long: BigInt, as a string
+            Assert.Equal(decimal.Parse(row["price"]!, System.Globalization.CultureInfo.InvariantCulture),
+                Math.Round((decimal)actual.GetProperty("price").GetDouble(), 2)); // icebird reads decimals as JS numbers
+        }
+        // Every change is there exactly once: 300 snapshot rows, 300 inserts, 200 updates, 60 deletes, 2 key changes of two rows each.
+        var rows = changelog.GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(300, rows.Count(r => r.GetProperty("__op").GetString() == "r"));
+        Assert.Equal(300 + 2, rows.Count(r => r.GetProperty("__op").GetString() == "c"));
+        Assert.Equal(200, rows.Count(r => r.GetProperty("__op").GetString() == "u"));
+        Assert.Equal(60 + 2, rows.Count(r => r.GetProperty("__op").GetString() == "d"));
+        // Snapshot rows share their chunk's position; every streamed change has its own.
+        var streamed = rows.Where(r => r.GetProperty("__op").GetString() != "r").ToArray();
+        Assert.Equal(streamed.Length, streamed.Select(r => (r.GetProperty("__lsn").GetString(), r.GetProperty("__seq").GetString())).Distinct().Count());
+
+        var info = await Eventually.MatchAsync(() => fixture.Cluster.Client.GetGrain<ILakeTableGrain>($"{s}|{t}").GetAsync(), i => i.PendingFiles == 0);
+        Assert.Equal(rows.Length, info.Rows);
+        Assert.Equal(0, info.PendingFiles);
+        Assert.True(info.Snapshots >= 1);
+        var location = info.MetadataLocation!;
+        var version = location[(location.LastIndexOf("/v", StringComparison.Ordinal) + 2)..^".metadata.json".Length];
+        Assert.Equal(version, System.Text.Encoding.UTF8.GetString((await fixture.Lake.GetAsync($"{s}/{t}/metadata/version-hint.text"))!));
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
+
+    /// <summary>The table's rows by id as the changelog replays them: the newest change per key, deletes removing it.</summary>
+    private static Dictionary<string, JsonElement> Replay(JsonElement changelog)
+    {
+        var latest = new Dictionary<string, (decimal Lsn, long Seq, JsonElement Row)>();
+        foreach (var row in changelog.GetProperty("rows").EnumerateArray())
+        {
+            var id = row.GetProperty("id").GetRawText();
+            var lsn = decimal.Parse(row.GetProperty("__lsn").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            var seq = long.Parse(row.GetProperty("__seq").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
+            if (!latest.TryGetValue(id, out var known) || (lsn, seq).CompareTo((known.Lsn, known.Seq)) > 0)
+            {
+                latest[id] = (lsn, seq, row);
+            }
+        }
+        return latest.Where(l => l.Value.Row.GetProperty("__op").GetString() != "d").ToDictionary(l => l.Key, l => l.Value.Row);
+    }
+}
