@@ -24,9 +24,9 @@ public interface ILakeTableGrain : IGrainWithStringKey
     [Alias("commit")]
     Task CommitAsync();
 
-    /// <summary>The current metadata file's location and JSON, or null before the first commit (the REST catalog's answer).</summary>
+    /// <summary>The current metadata file's location and JSON of the mirror (or the changelog), or null before the first commit (the REST catalog's answer).</summary>
     [Alias("metadata")]
-    Task<(string Location, string Json)?> MetadataAsync();
+    Task<(string Location, string Json)?> MetadataAsync(bool mirror);
 
     /// <summary>The table's Iceberg state: where its metadata is, its current snapshot, what waits.</summary>
     [Alias("get")]
@@ -36,11 +36,13 @@ public interface ILakeTableGrain : IGrainWithStringKey
 /// <summary>A lake table's Iceberg state.</summary>
 /// <param name="Source">Source id.</param>
 /// <param name="Table">Table (<c>schema.table</c>).</param>
-/// <param name="MetadataLocation">URI of the current metadata file; null before the first commit.</param>
+/// <param name="MetadataLocation">URI of the changelog's current metadata file; null before the first commit.</param>
+/// <param name="MirrorMetadataLocation">URI of the mirror's current metadata file; null before the first commit.</param>
 /// <param name="SnapshotId">Current snapshot; null before the first commit.</param>
 /// <param name="Snapshots">Snapshots kept in the metadata.</param>
 /// <param name="DataFiles">Live data files of the current snapshot.</param>
 /// <param name="Rows">Rows in the current snapshot.</param>
+/// <param name="DeleteFiles">Live position-delete files of the mirror.</param>
 /// <param name="PendingFiles">Files handed over and not yet committed.</param>
 /// <param name="LastCommit">When the last snapshot was committed.</param>
 /// <param name="Alerts">Schema changes an operator should know about (a type Iceberg cannot promote).</param>
@@ -49,10 +51,12 @@ public sealed record LakeTableInfo(
     [property: Id(0)] string Source,
     [property: Id(1)] string Table,
     [property: Id(2)] string? MetadataLocation,
+    [property: Id(10)] string? MirrorMetadataLocation,
     [property: Id(3)] long? SnapshotId,
     [property: Id(4)] int Snapshots,
     [property: Id(5)] long DataFiles,
     [property: Id(6)] long Rows,
+    [property: Id(11)] long DeleteFiles,
     [property: Id(7)] int PendingFiles,
     [property: Id(8)] DateTimeOffset? LastCommit,
     [property: Id(9)] IReadOnlyList<string> Alerts);

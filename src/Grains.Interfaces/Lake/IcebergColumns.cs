@@ -44,8 +44,18 @@ public sealed record IcebergFile(
     [property: Id(10)] IReadOnlyDictionary<int, long> NullCounts,
     [property: Id(11)] IReadOnlyDictionary<int, long> ColumnSizes)
 {
+    /// <summary>Rows of earlier files (or of this one) that this file's changes made dead: the mirror table's position deletes.</summary>
+    [Id(12)] public IReadOnlyList<RowRef> Deletes { get; init; } = [];
+
+    /// <summary>True for a hand-over that carries only <see cref="Deletes"/> (a partition's deletes among snapshot rows), no data file.</summary>
+    [Id(13)] public bool DeletesOnly { get; init; }
+
     /// <summary>The file a manifest entry lists, without column metrics (which Iceberg does not require).</summary>
     public static IcebergFile Of(ManifestEntry entry) => new(
         entry.Key, entry.Partition, entry.First, entry.Last, entry.Rows, entry.Bytes, entry.MinCommitTime, entry.MaxCommitTime, entry.SchemaVersion,
         new Dictionary<int, long>(), new Dictionary<int, long>(), new Dictionary<int, long>());
 }
+
+/// <summary>A row of a lake data file: its key and zero-based row number.</summary>
+[GenerateSerializer, Immutable, Alias("saiki.row-ref")]
+public sealed record RowRef([property: Id(0)] string File, [property: Id(1)] long Row);

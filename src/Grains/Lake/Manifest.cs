@@ -54,6 +54,10 @@ public sealed class Manifest(ILakeStore store, LakeLayout layout)
         }
     }
 
+    /// <summary>The entries of a table's snapshot chunks.</summary>
+    public IAsyncEnumerable<ManifestEntry> ListSnapshotChunksAsync(string sourceId, string table, CancellationToken cancellationToken = default) =>
+        ReadAllAsync(layout.TableManifestPrefix(sourceId, table) + "snapshot/", null, cancellationToken);
+
     /// <summary>Every entry of a table, all partitions.</summary>
     public IAsyncEnumerable<ManifestEntry> ListTableAsync(string sourceId, string table, CancellationToken cancellationToken = default) =>
         ReadAllAsync(layout.TableManifestPrefix(sourceId, table), null, cancellationToken);

@@ -14,7 +14,9 @@ using Saiki.Orleans.Lake.Iceberg;
 namespace Saiki.Orleans.Materialization;
 
 /// <summary>
-/// The committer of one lake table's Iceberg changelog table. Partitions write data files and hand them over; the
+/// The committer of one lake table's two Iceberg tables: the changelog (every change) and the mirror (the current
+/// state, merge-on-read: the same data files, with position deletes of every row that is not live; the partitions
+/// find those from their per-key index, see <see cref="MirrorIndex"/>). Partitions write data files and hand them over; the
 /// committer saves them in its state (from then on they are durable: the source may confirm them), and commits
 /// what waits as one snapshot when the oldest has waited <see cref="IcebergLakeOptions.CommitInterval"/> or enough
 /// rows wait. A commit writes a manifest, a manifest list and a new metadata file under a new name
@@ -36,8 +38,12 @@ public sealed class LakeTableGrain(
     private readonly IcebergLakeOptions _options = lake.Value.Iceberg;
     private readonly List<string> _alerts = [];
     private readonly Stopwatch _oldestPending = new();
-    private IcebergTableMetadata? _metadata;
-    private List<IcebergManifestFile> _manifests = [];
+    private const string Changelog = "changelog";
+    private const string Mirror = "mirror";
+    private IcebergTableMetadata? _changelog;
+    private IcebergTableMetadata? _mirror;
+    private List<IcebergManifestFile> _dataManifests = [];
+    private List<IcebergManifestFile> _deleteManifests = [];
     private string _source = "";
     private string _table = "";
 
@@ -113,59 +119,111 @@ public sealed class LakeTableGrain(
         }
         var started = Stopwatch.GetTimestamp();
         var pending = s.Pending.ToArray();
+        var data = pending.Where(f => !f.DeletesOnly).ToArray();
         var book = s.Book;
-        var schemas = book.Versions.Values.OrderBy(v => v.SchemaId).Select(ToSchema).ToArray();
         var current = book.Versions[book.Current!].SchemaId;
-        var metadata = (_metadata ?? IcebergTableMetadata.Create(s.TableUuid, store.Location(layout.Key($"{_source}/{_table}")), schemas[current], Properties(), NowMs()))
-            with { Schemas = schemas, CurrentSchemaId = current, LastColumnId = Math.Max(_metadata?.LastColumnId ?? 0, book.LastColumnId) };
-        var sequence = metadata.LastSequenceNumber + 1;
+        var changelogSchemas = book.Versions.Values.OrderBy(v => v.SchemaId).Select(v => ToSchema(v, IcebergSchemaBook.FieldsOf(v))).ToArray();
+        var mirrorSchemas = book.Versions.Values.OrderBy(v => v.SchemaId).Select(v => ToSchema(v, IcebergSchemaBook.FieldsOf(v).Where(f => f.Id >= ChangelogFile.FirstTableFieldId))).ToArray();
+        var changelog = Prepare(_changelog, s.TableUuid, Changelog, changelogSchemas, current, book.LastColumnId);
+        var mirror = Prepare(_mirror, s.MirrorUuid, Mirror, mirrorSchemas, current, book.LastColumnId);
+        // Both tables take the same snapshot id and sequence number, so they can share the data manifests.
+        var sequence = Math.Max(changelog.LastSequenceNumber, mirror.LastSequenceNumber) + 1;
         var snapshotId = IcebergSnapshot.NewId();
 
-        var entries = pending.Select(f => new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
-            IcebergDataFile.DataContent, store.Location(f.Key), IcebergDataFile.Parquet, f.Rows, f.Bytes,
-            f.ColumnSizes.Count > 0 ? f.ColumnSizes : null, f.ValueCounts.Count > 0 ? f.ValueCounts : null, f.NullCounts.Count > 0 ? f.NullCounts : null))).ToArray();
-        var manifestKey = MetadataKey($"{snapshotId:x}-m0.avro");
-        var manifest = IcebergManifests.WriteManifest(schemas[current], IcebergManifestFile.DataContent, entries);
-        await store.PutAsync(manifestKey, manifest);
-        var manifests = new List<IcebergManifestFile>(_manifests)
+        var dataManifests = new List<IcebergManifestFile>(_dataManifests);
+        if (data.Length > 0)
         {
-            IcebergManifests.Describe(store.Location(manifestKey), manifest.Length, IcebergManifestFile.DataContent, snapshotId, sequence, entries),
-        };
-        if (manifests.Count > _options.MaxManifests)
-        {
-            manifests = [await MergeManifestsAsync(manifests, schemas[current], snapshotId, sequence)];
+            var entries = data.Select(f => new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
+                IcebergDataFile.DataContent, store.Location(f.Key), IcebergDataFile.Parquet, f.Rows, f.Bytes,
+                f.ColumnSizes.Count > 0 ? f.ColumnSizes : null, f.ValueCounts.Count > 0 ? f.ValueCounts : null, f.NullCounts.Count > 0 ? f.NullCounts : null))).ToArray();
+            dataManifests.Add(await WriteManifestAsync(Changelog, $"{snapshotId:x}-m0.avro", changelogSchemas[current], IcebergManifestFile.DataContent, entries, snapshotId, sequence));
         }
-        var listKey = MetadataKey($"snap-{snapshotId}-1-{Guid.NewGuid():N}.avro");
-        await store.PutAsync(listKey, IcebergManifests.WriteManifestList(snapshotId, metadata.CurrentSnapshotId, sequence, manifests));
+        if (dataManifests.Count > _options.MaxManifests)
+        {
+            dataManifests = [await MergeManifestsAsync(Changelog, dataManifests, changelogSchemas[current], IcebergManifestFile.DataContent, snapshotId, sequence)];
+        }
+        var deleteManifests = new List<IcebergManifestFile>(_deleteManifests);
+        var deletes = pending.SelectMany(f => f.Deletes).Select(d => (Path: store.Location(d.File), d.Row)).Distinct()
+            .OrderBy(d => d.Path, StringComparer.Ordinal).ThenBy(d => d.Row).ToArray();
+        if (deletes.Length > 0)
+        {
+            var deleteKey = layout.Key($"{_source}/{_table}/{Mirror}/data/deletes-{snapshotId:x}.parquet");
+            var content = await PositionDeleteFile.WriteAsync(deletes);
+            await store.PutAsync(deleteKey, content);
+            var entry = new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
+                IcebergDataFile.PositionDeletesContent, store.Location(deleteKey), IcebergDataFile.Parquet, deletes.Length, content.Length));
+            deleteManifests.Add(await WriteManifestAsync(Mirror, $"{snapshotId:x}-d0.avro", mirrorSchemas[current], IcebergManifestFile.DeletesContent, [entry], snapshotId, sequence));
+        }
+        if (deleteManifests.Count > _options.MaxManifests)
+        {
+            deleteManifests = [await MergeManifestsAsync(Mirror, deleteManifests, mirrorSchemas[current], IcebergManifestFile.DeletesContent, snapshotId, sequence)];
+        }
 
         var highWater = new Dictionary<int, Position>(s.HighWater);
-        foreach (var f in pending.Where(f => f.Partition >= 0))
+        foreach (var f in data.Where(f => f.Partition >= 0))
         {
             highWater[f.Partition] = highWater.TryGetValue(f.Partition, out var hw) && hw > f.Last ? hw : f.Last;
         }
-        var chunks = pending.Where(f => f.Partition < 0).Select(f => f.Key).ToArray();
-        var totalFiles = manifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles);
-        var totalRows = manifests.Sum(m => m.AddedRows + m.ExistingRows);
+        var contributions = pending.Where(f => f.Partition < 0).Select(f => f.Key).ToArray();
         var summary = new Dictionary<string, string>
         {
-            [IcebergSnapshot.OperationKey] = IcebergSnapshot.Append,
-            ["added-data-files"] = pending.Length.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["added-records"] = pending.Sum(f => f.Rows).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["added-files-size"] = pending.Sum(f => f.Bytes).ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["total-data-files"] = totalFiles.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            ["total-records"] = totalRows.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["added-data-files"] = Text(data.Length),
+            ["added-records"] = Text(data.Sum(f => f.Rows)),
+            ["added-files-size"] = Text(data.Sum(f => f.Bytes)),
+            ["total-data-files"] = Text(dataManifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles)),
+            ["total-records"] = Text(dataManifests.Sum(m => m.AddedRows + m.ExistingRows)),
             ["saiki.first-position"] = pending.Min(f => f.First).ToString(),
             ["saiki.last-position"] = pending.Max(f => f.Last).ToString(),
             ["saiki.max-commit-time"] = pending.Max(f => f.MaxCommitTime).ToString("O", System.Globalization.CultureInfo.InvariantCulture),
-            [HighWaterKey] = JsonSerializer.Serialize(highWater.ToDictionary(p => p.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), p => p.Value.ToKey())),
+            [HighWaterKey] = JsonSerializer.Serialize(highWater.ToDictionary(p => Text(p.Key), p => p.Value.ToKey())),
         };
-        if (chunks.Length > 0)
+        if (contributions.Length > 0)
         {
-            summary[ChunksKey] = JsonSerializer.Serialize(chunks);
+            summary[ChunksKey] = JsonSerializer.Serialize(contributions);
         }
-        var snapshot = new IcebergSnapshot(snapshotId, metadata.CurrentSnapshotId, sequence, NowMs(), store.Location(listKey), summary, current);
-        var previous = s.Version > 0 ? store.Location(MetadataKey(MetadataName(s.Version))) : null;
-        var next = metadata.WithSnapshot(snapshot, previous);
+        // The mirror first: the changelog's new version is what a restarted committer takes as done.
+        var mirrorSummary = new Dictionary<string, string>(summary)
+        {
+            [IcebergSnapshot.OperationKey] = deletes.Length > 0 ? IcebergSnapshot.Overwrite : IcebergSnapshot.Append,
+            ["added-position-deletes"] = Text(deletes.Length),
+        };
+        var nextMirror = await CommitTableAsync(Mirror, mirror, s.MirrorVersion, snapshotId, sequence, current, [.. dataManifests, .. deleteManifests], mirrorSummary);
+        summary[IcebergSnapshot.OperationKey] = IcebergSnapshot.Append;
+        var nextChangelog = await CommitTableAsync(Changelog, changelog, s.Version, snapshotId, sequence, current, dataManifests, summary);
+
+        s.Version++;
+        s.MirrorVersion++;
+        s.MetadataJson = nextChangelog.ToJson();
+        s.MirrorMetadataJson = nextMirror.ToJson();
+        s.HighWater = highWater;
+        s.Chunks.UnionWith(contributions);
+        s.Pending.RemoveRange(0, pending.Length);
+        s.LastCommit = DateTimeOffset.UtcNow;
+        await state.WriteStateAsync();
+        (_changelog, _mirror, _dataManifests, _deleteManifests) = (nextChangelog, nextMirror, dataManifests, deleteManifests);
+        _oldestPending.Reset();
+        if (s.Pending.Count > 0)
+        {
+            _oldestPending.Start();
+        }
+        SaikiMetrics.IcebergCommits.Add(1);
+        SaikiMetrics.IcebergCommitSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+        LakeLog.IcebergCommitted(logger, Address, s.Version, snapshotId, data.Length, data.Sum(f => f.Rows));
+    }
+
+    /// <summary>A table's metadata with the schema book's schemas, created at the first commit.</summary>
+    private IcebergTableMetadata Prepare(IcebergTableMetadata? metadata, Guid uuid, string kind, IcebergSchema[] schemas, int current, int lastColumnId) =>
+        (metadata ?? IcebergTableMetadata.Create(uuid, store.Location(layout.Key(TablePath(kind))), schemas[current], Properties(kind), NowMs()))
+            with { Schemas = schemas, CurrentSchemaId = current, LastColumnId = Math.Max(metadata?.LastColumnId ?? 0, lastColumnId) };
+
+    /// <summary>Writes one table's manifest list and next metadata version (a new name, then the hint); returns the new metadata.</summary>
+    private async Task<IcebergTableMetadata> CommitTableAsync(string kind, IcebergTableMetadata metadata, int version, long snapshotId, long sequence, int schemaId,
+        IReadOnlyList<IcebergManifestFile> manifests, Dictionary<string, string> summary)
+    {
+        var listKey = MetadataKey(kind, $"snap-{snapshotId}-1-{Guid.NewGuid():N}.avro");
+        await store.PutAsync(listKey, IcebergManifests.WriteManifestList(snapshotId, metadata.CurrentSnapshotId, sequence, manifests));
+        var snapshot = new IcebergSnapshot(snapshotId, metadata.CurrentSnapshotId, sequence, NowMs(), store.Location(listKey), summary, schemaId);
+        var next = metadata.WithSnapshot(snapshot, version > 0 ? store.Location(MetadataKey(kind, MetadataName(version))) : null);
         if (next.Snapshots.Count > _options.SnapshotsKept)
         {
             // Expired snapshots leave the metadata; their files stay until compaction and orphan cleanup remove them.
@@ -176,42 +234,38 @@ public sealed class LakeTableGrain(
         {
             next = next with { MetadataLog = next.MetadataLog.Skip(next.MetadataLog.Count - _options.SnapshotsKept).ToArray() };
         }
-        // A new name for every version; the hint only points at it once it is complete.
-        await store.PutAsync(MetadataKey(MetadataName(s.Version + 1)), Encoding.UTF8.GetBytes(next.ToJson()));
-        await store.PutAsync(MetadataKey("version-hint.text"), Encoding.UTF8.GetBytes((s.Version + 1).ToString(System.Globalization.CultureInfo.InvariantCulture)));
+        await store.PutAsync(MetadataKey(kind, MetadataName(version + 1)), Encoding.UTF8.GetBytes(next.ToJson()));
+        await store.PutAsync(MetadataKey(kind, "version-hint.text"), Encoding.UTF8.GetBytes(Text(version + 1)));
+        return next;
+    }
 
-        s.Version++;
-        s.MetadataJson = next.ToJson();
-        s.HighWater = highWater;
-        s.Chunks.UnionWith(chunks);
-        s.Pending.RemoveRange(0, pending.Length);
-        s.LastCommit = DateTimeOffset.UtcNow;
-        await state.WriteStateAsync();
-        _metadata = next;
-        _manifests = manifests;
-        _oldestPending.Reset();
-        if (s.Pending.Count > 0)
-        {
-            _oldestPending.Start();
-        }
-        SaikiMetrics.IcebergCommits.Add(1);
-        SaikiMetrics.IcebergCommitSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        LakeLog.IcebergCommitted(logger, Address, s.Version, snapshotId, pending.Length, pending.Sum(f => f.Rows));
+    private async Task<IcebergManifestFile> WriteManifestAsync(string kind, string name, IcebergSchema schema, int content, IReadOnlyList<IcebergManifestEntry> entries, long snapshotId, long sequence)
+    {
+        var key = MetadataKey(kind, name);
+        var manifest = IcebergManifests.WriteManifest(schema, content, entries);
+        await store.PutAsync(key, manifest);
+        return IcebergManifests.Describe(store.Location(key), manifest.Length, content, snapshotId, sequence, entries);
     }
 
     /// <inheritdoc />
-    public Task<(string Location, string Json)?> MetadataAsync() => Task.FromResult(state.State is { Version: > 0, MetadataJson: { } json } s
-        ? ((string, string)?)(store.Location(MetadataKey(MetadataName(s.Version))), json)
-        : null);
+    public Task<(string Location, string Json)?> MetadataAsync(bool mirror)
+    {
+        var s = state.State;
+        var (version, json) = mirror ? (s.MirrorVersion, s.MirrorMetadataJson) : (s.Version, s.MetadataJson);
+        return Task.FromResult(version > 0 && json is not null
+            ? ((string, string)?)(store.Location(MetadataKey(mirror ? Mirror : Changelog, MetadataName(version))), json)
+            : null);
+    }
 
     /// <inheritdoc />
     public Task<LakeTableInfo> GetAsync()
     {
         var s = state.State;
         return Task.FromResult(new LakeTableInfo(
-            _source, _table, s.Version > 0 ? store.Location(MetadataKey(MetadataName(s.Version))) : null, _metadata?.CurrentSnapshotId,
-            _metadata?.Snapshots.Count ?? 0, _manifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles), _manifests.Sum(m => m.AddedRows + m.ExistingRows),
-            s.Pending.Count, s.LastCommit, _alerts.ToArray()));
+            _source, _table, s.Version > 0 ? store.Location(MetadataKey(Changelog, MetadataName(s.Version))) : null,
+            s.MirrorVersion > 0 ? store.Location(MetadataKey(Mirror, MetadataName(s.MirrorVersion))) : null, _changelog?.CurrentSnapshotId,
+            _changelog?.Snapshots.Count ?? 0, _dataManifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles), _dataManifests.Sum(m => m.AddedRows + m.ExistingRows),
+            _deleteManifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles), s.Pending.Count, s.LastCommit, _alerts.ToArray()));
     }
 
     private string Address => $"{_source}|{_table}";
@@ -247,9 +301,10 @@ public sealed class LakeTableGrain(
         if (s.TableUuid == Guid.Empty)
         {
             s.TableUuid = Guid.NewGuid();
+            s.MirrorUuid = Guid.NewGuid();
         }
         var adopted = false;
-        while (await store.GetAsync(MetadataKey(MetadataName(s.Version + 1)), ct) is { } next)
+        while (await store.GetAsync(MetadataKey(Changelog, MetadataName(s.Version + 1)), ct) is { } next)
         {
             var metadata = IcebergTableMetadata.Parse(Encoding.UTF8.GetString(next));
             var summary = metadata.CurrentSnapshot!.Summary;
@@ -266,53 +321,73 @@ public sealed class LakeTableGrain(
             s.MetadataJson = Encoding.UTF8.GetString(next);
             adopted = true;
         }
+        // The mirror's version of a commit is written before the changelog's: adopt it only up to the changelog's.
+        while (s.MirrorVersion < s.Version && await store.GetAsync(MetadataKey(Mirror, MetadataName(s.MirrorVersion + 1)), ct) is { } next)
+        {
+            s.MirrorVersion++;
+            s.MirrorMetadataJson = Encoding.UTF8.GetString(next);
+            adopted = true;
+        }
         if (adopted)
         {
             await state.WriteStateAsync(ct);
         }
         if (s.MetadataJson is { } json)
         {
-            _metadata = IcebergTableMetadata.Parse(json);
-            if (_metadata.CurrentSnapshot is { } current)
-            {
-                var list = await store.GetAsync(KeyOf(current.ManifestList), ct)
-                    ?? throw new InvalidOperationException($"manifest list {current.ManifestList} of table {Address} is missing");
-                _manifests = [.. IcebergManifests.ReadManifestList(list)];
-            }
+            _changelog = IcebergTableMetadata.Parse(json);
+            _dataManifests = [.. await ManifestsOfAsync(_changelog, ct)];
+        }
+        if (s.MirrorMetadataJson is { } mirrorJson)
+        {
+            _mirror = IcebergTableMetadata.Parse(mirrorJson);
+            _deleteManifests = (await ManifestsOfAsync(_mirror, ct)).Where(m => m.Content == IcebergManifestFile.DeletesContent).ToList();
         }
     }
 
+    private async Task<IReadOnlyList<IcebergManifestFile>> ManifestsOfAsync(IcebergTableMetadata metadata, CancellationToken ct)
+    {
+        if (metadata.CurrentSnapshot is not { } current)
+        {
+            return [];
+        }
+        var list = await store.GetAsync(KeyOf(current.ManifestList), ct)
+            ?? throw new InvalidOperationException($"manifest list {current.ManifestList} of table {Address} is missing");
+        return IcebergManifests.ReadManifestList(list);
+    }
+
     /// <summary>One manifest of every live file the manifests list, so a snapshot's manifest list stays short.</summary>
-    private async Task<IcebergManifestFile> MergeManifestsAsync(List<IcebergManifestFile> manifests, IcebergSchema schema, long snapshotId, long sequence)
+    private async Task<IcebergManifestFile> MergeManifestsAsync(string kind, List<IcebergManifestFile> manifests, IcebergSchema schema, int content, long snapshotId, long sequence)
     {
         var entries = new List<IcebergManifestEntry>();
         foreach (var m in manifests)
         {
-            var content = await store.GetAsync(KeyOf(m.Path)) ?? throw new InvalidOperationException($"manifest {m.Path} of table {Address} is missing");
-            entries.AddRange(IcebergManifests.ReadManifest(content, m).Where(e => e.IsLive)
-                .Select(e => e with { Status = IcebergManifestEntry.Existing }));
+            var bytes = await store.GetAsync(KeyOf(m.Path)) ?? throw new InvalidOperationException($"manifest {m.Path} of table {Address} is missing");
+            entries.AddRange(IcebergManifests.ReadManifest(bytes, m).Where(e => e.IsLive).Select(e => e with { Status = IcebergManifestEntry.Existing }));
         }
-        var key = MetadataKey($"{snapshotId:x}-merged.avro");
-        var merged = IcebergManifests.WriteManifest(schema, IcebergManifestFile.DataContent, entries);
-        await store.PutAsync(key, merged);
-        return IcebergManifests.Describe(store.Location(key), merged.Length, IcebergManifestFile.DataContent, snapshotId, sequence, entries);
+        return await WriteManifestAsync(kind, $"{snapshotId:x}-merged-{content}.avro", schema, content, entries, snapshotId, sequence);
     }
 
-    private static IcebergSchema ToSchema(BookVersion version) =>
-        new(version.SchemaId, IcebergSchemaBook.FieldsOf(version).Select(f => new IcebergField(f.Id, f.Name, f.Required, f.Type)).ToArray());
+    private static IcebergSchema ToSchema(BookVersion version, IEnumerable<(int Id, string Name, string Type, bool Required)> fields) =>
+        new(version.SchemaId, fields.Select(f => new IcebergField(f.Id, f.Name, f.Required, f.Type)).ToArray());
 
-    private static Dictionary<string, string> Properties() => new()
+    private static Dictionary<string, string> Properties(string kind) => new()
     {
         ["write.format.default"] = "parquet",
         ["write.parquet.compression-codec"] = "zstd",
-        ["saiki.table-kind"] = "changelog",
+        ["write.delete.mode"] = "merge-on-read",
+        ["saiki.table-kind"] = kind,
     };
+
+    private static string Text(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private static long NowMs() => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     private static string MetadataName(int version) => $"v{version}.metadata.json";
 
-    private string MetadataKey(string name) => layout.Key($"{_source}/{_table}/metadata/{name}");
+    /// <summary>Where a table lives: the changelog at <c>{source}/{schema.table}</c> (beside its data files), the mirror under <c>…/mirror</c>.</summary>
+    private string TablePath(string kind) => kind == Changelog ? $"{_source}/{_table}" : $"{_source}/{_table}/{Mirror}";
+
+    private string MetadataKey(string kind, string name) => layout.Key($"{TablePath(kind)}/metadata/{name}");
 
     /// <summary>The store key of a location this committer wrote (its own <see cref="ILakeStore.Location"/>).</summary>
     private string KeyOf(string location)
@@ -344,4 +419,10 @@ public sealed class LakeTableState
     [Id(6)] public Guid TableUuid { get; set; }
     /// <summary>When the last snapshot was committed.</summary>
     [Id(7)] public DateTimeOffset? LastCommit { get; set; }
+    /// <summary>The mirror table's uuid.</summary>
+    [Id(8)] public Guid MirrorUuid { get; set; }
+    /// <summary>The mirror's last metadata version.</summary>
+    [Id(9)] public int MirrorVersion { get; set; }
+    /// <summary>The mirror's current metadata file's content.</summary>
+    [Id(10)] public string? MirrorMetadataJson { get; set; }
 }

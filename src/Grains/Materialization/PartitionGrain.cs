@@ -10,6 +10,7 @@ using Orleans.Streams.Core;
 using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.EventBus;
+using Saiki.Orleans.Capture;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Lake.Iceberg;
@@ -64,6 +65,12 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private bool _ackOwed;
     /// <summary>Field ids of each schema version, from the table's committer (Iceberg tables).</summary>
     private readonly Dictionary<string, IcebergColumns> _columns = new(StringComparer.Ordinal);
+    /// <summary>Live rows of this partition's keys, for the mirror table (Iceberg tables); built from the files on the first batch.</summary>
+    private MirrorIndex? _index;
+    /// <summary>The snapshot chunk files the index holds.</summary>
+    private HashSet<string> _indexedChunks = new(StringComparer.Ordinal);
+    /// <summary>Files found in the manifest on activation (after a crash) that the committer may not have yet; handed over once the index gives their deletes.</summary>
+    private readonly List<ManifestEntry> _adopted = [];
     /// <summary>Kind of the source feeding this partition, learnt from its batches (an acknowledgement only follows a batch).</summary>
     private SourceKind _kind;
 
@@ -125,6 +132,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         if (!Accept(batch))
         {
             return;
+        }
+        if (_format == LakeFormat.Iceberg)
+        {
+            await EnsureIndexAsync();
         }
         var added = 0;
         foreach (var stand in batch.Events)
@@ -267,6 +278,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             var bytes = 0L;
             var files = 0;
             var iceberg = new List<IcebergFile>();
+            _undo.Clear();
             for (var start = 0; start < _buffer.Count;)
             {
                 var version = _buffer[start].Schema.Version;
@@ -308,6 +320,12 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         }
         catch (Exception e)
         {
+            // The index goes back to before the flush: the retry writes the same files and finds the same deletes.
+            for (var i = _undo.Count - 1; i >= 0; i--)
+            {
+                _index!.Undo(_undo[i]);
+            }
+            _undo.Clear();
             // Keep everything buffered: the checkpoint does not move, and the next attempt writes the same keys.
             _failures++;
             _lastError = e.Message;
@@ -361,7 +379,9 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         await _manifest.AddAsync(_address, entry);
         if (metrics is not null)
         {
-            iceberg.Add(IcebergFile.Of(entry) with { ValueCounts = metrics.ValueCounts, NullCounts = metrics.NullCounts, ColumnSizes = metrics.ColumnSizes });
+            var dead = new List<RowRef>();
+            _undo.Add(_index!.Apply(key, ChangelogFile.Keys(run), _ => true, dead));
+            iceberg.Add(IcebergFile.Of(entry) with { ValueCounts = metrics.ValueCounts, NullCounts = metrics.NullCounts, ColumnSizes = metrics.ColumnSizes, Deletes = dead });
         }
         SaikiMetrics.FilesWritten.Add(1);
         LakeLog.Flushed(_logger, _address.ToString(), run.Count, key);
@@ -386,6 +406,61 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             _columns[schema.Version] = columns = await Committer.ColumnsAsync(schema, run[0].Event.Position);
         }
         return await ChangelogFile.WriteAsync(columns, run);
+    }
+
+    private readonly List<List<(string Key, (string File, long Row)? Before)>> _undo = [];
+
+    /// <summary>
+    /// Builds the mirror index from the table's files, in position order: the snapshot chunks (this partition's keys
+    /// of them) and this partition's own files. Deletes found among snapshot rows (a row read by two chunks) are
+    /// handed to the committer once per chunk and partition; files adopted after a crash are handed over with the
+    /// deletes they cause. Runs on the first batch, and again when snapshot chunks appeared since (a re-snapshot).
+    /// </summary>
+    private async Task EnsureIndexAsync()
+    {
+        var manifest = new Manifest(_store, _layout);
+        var chunks = new List<ManifestEntry>();
+        await foreach (var chunk in manifest.ListSnapshotChunksAsync(_address.SourceId, _address.Table))
+        {
+            chunks.Add(chunk);
+        }
+        if (_index is not null && chunks.All(c => _indexedChunks.Contains(c.Key)))
+        {
+            return;
+        }
+        var partitions = (await SourceGrains.Get(GrainFactory, _kind, _address.SourceId).GetAsync())?.Partitions
+            ?? throw new InvalidOperationException($"source {_address.SourceId} of partition {_address} is not registered");
+        var index = new MirrorIndex();
+        var handOver = new List<IcebergFile>();
+        var files = new List<ManifestEntry>(chunks.Where(c => c.Format == LakeFormat.Iceberg && c.Rows > 0));
+        await foreach (var own in manifest.ListAsync(_address))
+        {
+            files.Add(own);
+        }
+        var adopted = _adopted.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var file in files.OrderBy(f => f.First).ThenBy(f => f.Partition))
+        {
+            var content = await _store.GetAsync(file.Key) ?? throw new InvalidOperationException($"lake file {file.Key} is missing");
+            var dead = new List<RowRef>();
+            index.Apply(file.Key, await ChangelogFile.ReadKeysAsync(content), file.Partition < 0
+                ? key => KeyPartitioner.PartitionOf(ChangelogFile.KeyValues(key), partitions) == _address.Partition
+                : _ => true, dead);
+            if (file.Partition < 0 && dead.Count > 0)
+            {
+                handOver.Add(IcebergFile.Of(file) with { Key = $"{file.Key}#{_address.Partition}", Partition = -1, Rows = 0, Bytes = 0, Deletes = dead, DeletesOnly = true });
+            }
+            else if (adopted.Contains(file.Key))
+            {
+                handOver.Add(IcebergFile.Of(file) with { Deletes = dead });
+            }
+        }
+        if (handOver.Count > 0)
+        {
+            await Committer.HandOverAsync(handOver);
+        }
+        _adopted.Clear();
+        _index = index;
+        _indexedChunks = chunks.Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
     }
 
     private ILakeTableGrain Committer => GrainFactory.GetGrain<ILakeTableGrain>($"{_address.SourceId}|{_address.Table}");
@@ -420,12 +495,11 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     {
         var s = _state.State;
         var adopted = false;
-        var iceberg = new List<IcebergFile>();
         await foreach (var entry in _manifest.ListAsync(_address, s.FilesWritten > 0 ? s.Durable : null, ct))
         {
             if (entry.Format == LakeFormat.Iceberg)
             {
-                iceberg.Add(IcebergFile.Of(entry));
+                _adopted.Add(entry);
             }
             s.Durable = entry.Last;
             s.RowsWritten += entry.Rows;
@@ -450,11 +524,6 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
                     orphans++;
                 }
             }
-        }
-        if (iceberg.Count > 0)
-        {
-            // The crash may have come before the committer got them; it ignores those it holds already.
-            await Committer.HandOverAsync(iceberg);
         }
         if (adopted)
         {

@@ -11,7 +11,8 @@ namespace Saiki.Orleans.Silo.Api;
 /// <c>http://silo:port/iceberg</c> and see every captured table. A source is a namespace, and each PostgreSQL schema
 /// of it a child namespace: <c>orders_db.public.orders</c> is table <c>orders</c> in namespace
 /// <c>[orders_db, public]</c> (a DynamoDB table, which has no schema, sits in <c>[source]</c>). Loading a table answers
-/// its current metadata and where it lives; engines then read the object store directly. The tables are Saiki's to
+/// its current metadata and where it lives; engines then read the object store directly. Each captured table is two
+/// Iceberg tables: <c>orders</c>, the current state (the mirror), and <c>orders_changelog</c>, every change. The tables are Saiki's to
 /// write: every write answers 403 in the catalog's error model. Reads need what the rest of the API's reads need.
 /// </summary>
 public static class IcebergCatalogEndpoints
@@ -91,7 +92,7 @@ public static class IcebergCatalogEndpoints
                 var levels = ns.Split(Separator);
                 var found = (await IcebergTablesAsync(grains, lake.Value)).FirstOrDefault(t => t.Namespace.SequenceEqual(levels) && t.Name == table);
                 // A table is found only once it exists in the store: after its first commit.
-                var metadata = found is null ? null : await grains.GetGrain<ILakeTableGrain>($"{found.Source}|{found.Table}").MetadataAsync();
+                var metadata = found is null ? null : await grains.GetGrain<ILakeTableGrain>($"{found.Source}|{found.Table}").MetadataAsync(found.Mirror);
                 if (metadata is not { } current)
                 {
                     return Error(StatusCodes.Status404NotFound, "NoSuchTableException", $"table {string.Join('.', levels)}.{table} does not exist (or has no committed snapshot yet)");
@@ -115,17 +116,21 @@ public static class IcebergCatalogEndpoints
         return app;
     }
 
-    /// <summary>An Iceberg table of the lake: the source table it holds and its catalog identifier.</summary>
-    private sealed record CatalogTable(string Source, string Table, string[] Namespace, string Name);
+    /// <summary>An Iceberg table of the lake: the source table it holds, which of its two tables, and its catalog identifier.</summary>
+    private sealed record CatalogTable(string Source, string Table, bool Mirror, string[] Namespace, string Name);
+
+    /// <summary>Suffix of a changelog table's name: <c>orders</c> is the mirror (current state), <c>orders_changelog</c> every change.</summary>
+    public const string ChangelogSuffix = "_changelog";
 
     /// <summary>Every Iceberg table of every registered source (from the registry: nothing is activated for a name that is not one).</summary>
     private static async Task<IReadOnlyList<CatalogTable>> IcebergTablesAsync(IGrainFactory grains, LakeOptions lake)
     {
         var sources = await grains.GetGrain<ISourceRegistryGrain>(0).ListAsync();
-        return sources.SelectMany(s => s.Tables.Where(t => lake.FormatOf(t) == LakeFormat.Iceberg).Select(t =>
+        return sources.SelectMany(s => s.Tables.Where(t => lake.FormatOf(t) == LakeFormat.Iceberg).SelectMany(t =>
         {
             var dot = t.IndexOf('.', StringComparison.Ordinal);
-            return dot < 0 ? new CatalogTable(s.Id, t, [s.Id], t) : new CatalogTable(s.Id, t, [s.Id, t[..dot]], t[(dot + 1)..]);
+            var (ns, name) = dot < 0 ? (new[] { s.Id }, t) : (new[] { s.Id, t[..dot] }, t[(dot + 1)..]);
+            return new[] { new CatalogTable(s.Id, t, true, ns, name), new CatalogTable(s.Id, t, false, ns, name + ChangelogSuffix) };
         })).ToArray();
     }
 

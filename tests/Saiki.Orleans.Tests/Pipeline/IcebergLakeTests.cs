@@ -15,14 +15,19 @@ public sealed class IcebergCluster : PipelineCluster
         new("Saiki:Lake:Iceberg:MaxManifests", "4"),
     ];
 
-    /// <summary>The changelog table of <paramref name="table"/> as icebird reads it from s3rver.</summary>
-    public async Task<JsonElement> ReadChangelogAsync(string source, string table, long? snapshot = null)
+    /// <summary>The changelog table of <paramref name="table"/> (or its mirror) as icebird reads it from s3rver.</summary>
+    public async Task<JsonElement> ReadChangelogAsync(string source, string table, bool mirror = false)
     {
         var info = await Cluster.Client.GetGrain<ILakeTableGrain>($"{source}|{table}").GetAsync();
         var s3 = $"s3://{Bucket}/";
         var http = $"{TestEnvironment.S3Url}/{Bucket}/";
-        return await Icebird.ReadAsync(info.MetadataLocation!.Replace(s3, http, StringComparison.Ordinal), snapshot, (s3, http));
+        var location = mirror ? info.MirrorMetadataLocation : info.MetadataLocation;
+        return await Icebird.ReadAsync(location!.Replace(s3, http, StringComparison.Ordinal), null, (s3, http));
     }
+
+    /// <summary>The mirror table as icebird reads it (position deletes applied), by id.</summary>
+    public async Task<Dictionary<string, JsonElement>> ReadMirrorAsync(string source, string table) =>
+        (await ReadChangelogAsync(source, table, mirror: true)).GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetRawText());
 }
 
 /// <summary>
@@ -70,6 +75,16 @@ public sealed class IcebergLakeTests(IcebergCluster fixture) : IClassFixture<Ice
         // Snapshot rows share their chunk's position; every streamed change has its own.
         var streamed = rows.Where(r => r.GetProperty("__op").GetString() != "r").ToArray();
         Assert.Equal(streamed.Length, streamed.Select(r => (r.GetProperty("__lsn").GetString(), r.GetProperty("__seq").GetString())).Distinct().Count());
+
+        // The mirror, read by icebird with its position deletes applied, is exactly the table.
+        var mirror = await Eventually.MatchAsync(() => fixture.ReadMirrorAsync(s, t), m => m.Count == expected.Count, TimeSpan.FromSeconds(30));
+        Assert.Equal(expected.Keys.Order(), mirror.Keys.Order());
+        foreach (var (id, row) in expected)
+        {
+            Assert.Equal(row["name"], mirror[id].GetProperty("name").GetString());
+            Assert.Equal(row["qty"], mirror[id].GetProperty("qty").GetString());
+            Assert.False(mirror[id].TryGetProperty("__op", out _), "the mirror's schema holds the table's columns only");
+        }
 
         var info = await Eventually.MatchAsync(() => fixture.Cluster.Client.GetGrain<ILakeTableGrain>($"{s}|{t}").GetAsync(), i => i.PendingFiles == 0);
         Assert.Equal(rows.Length, info.Rows);

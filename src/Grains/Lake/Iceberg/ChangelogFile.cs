@@ -19,7 +19,8 @@ namespace Saiki.Orleans.Lake.Iceberg;
 /// (timestamptz), <c>__schema_version</c>, <c>__before</c> (an update's old row as JSON of text values, when the
 /// source sent it), <c>__unchanged</c> (JSON array of the columns an update left untouched: their null means "keep
 /// the previous value"), <c>__text</c> (JSON object of values their typed column cannot hold, see
-/// <see cref="IcebergTypes"/>);</item>
+/// <see cref="IcebergTypes"/>), <c>__key</c> (the row's key as a JSON array of its text values: what the mirror
+/// table's index is rebuilt from);</item>
 /// <item>then one column per table column, typed (<see cref="IcebergTypes"/>): the new row for c, u and r, the old
 /// row for d, all null for t. A table column whose name starts with <c>__</c> gets one more leading <c>_</c>.</item>
 /// </list>
@@ -44,6 +45,7 @@ public static class ChangelogFile
         (6, "__before", "string", false),
         (7, "__unchanged", "string", false),
         (8, "__text", "string", false),
+        (9, "__key", "string", false),
     ];
 
     /// <summary>The column name of a table column (one more <c>_</c> when it starts with <c>__</c>).</summary>
@@ -62,7 +64,8 @@ public static class ChangelogFile
         var before = new TextColumn("__before", 6);
         var unchanged = new TextColumn("__unchanged", 7);
         var text = new TextColumn("__text", 8);
-        Column[] all = [op, lsn, seq, commit, version, before, unchanged, text, .. table];
+        var key = new TextColumn("__key", 9);
+        Column[] all = [op, lsn, seq, commit, version, before, unchanged, text, key, .. table];
 
         using var buffer = new MemoryStream();
         var options = new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = CompressionLevel.Optimal };
@@ -93,6 +96,7 @@ public static class ChangelogFile
                         : null);
                     unchanged.Add(change.Unchanged is { Count: > 0 } u ? Json(line, json => UnchangedNames(json, schema, u)) : null);
                     var row = change.Operation == ChangeOperation.Delete ? change.Before : change.After;
+                    key.Add(KeyTextOf(line, schema, change));
                     line.Clear();
                     var overflow = false;
                     for (var i = 0; i < table.Length; i++)
@@ -127,6 +131,54 @@ public static class ChangelogFile
         var content = buffer.ToArray();
         return (content, Metrics(footer, all, run.Count));
     }
+
+    /// <summary>Each change's operation code and <c>__key</c>, as a file of <paramref name="run"/> holds them.</summary>
+    public static IReadOnlyList<(string Op, string? Key)> Keys(IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> run)
+    {
+        var line = new JsonLine(new System.Buffers.ArrayBufferWriter<byte>(64));
+        return run.Select(r => (ChangeFile.OperationCode(r.Event.Operation), KeyTextOf(line, r.Schema, r.Event))).ToArray();
+    }
+
+    private static string? KeyTextOf(JsonLine line, TableSchema schema, ChangeEvent change) =>
+        change.Operation == ChangeOperation.Truncate || change.KeyImage is not { } image ? null : KeyText(line, schema.KeyOf(image));
+
+    private static string KeyText(JsonLine line, string?[] key) => Json(line, json =>
+    {
+        json.StartArray();
+        foreach (var value in key)
+        {
+            json.String(value);
+        }
+        json.EndArray();
+    });
+
+    /// <summary>Each row's operation code and <c>__key</c>, in row order (what the mirror index needs of a file).</summary>
+    public static async Task<IReadOnlyList<(string Op, string? Key)>> ReadKeysAsync(byte[] content)
+    {
+        using var stream = new MemoryStream(content);
+        await using var reader = await ParquetReader.CreateAsync(stream);
+        var fields = reader.Schema.DataFields;
+        var opField = fields.First(f => f.Name == "__op");
+        var keyField = fields.First(f => f.Name == "__key");
+        var rows = new List<(string, string?)>();
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            var count = checked((int)group.RowCount);
+            var ops = new string?[count];
+            var keys = new string?[count];
+            await group.ReadAsync(opField, ops.AsMemory(), null);
+            await group.ReadAsync(keyField, keys.AsMemory(), null);
+            for (var i = 0; i < count; i++)
+            {
+                rows.Add((ops[i]!, keys[i]));
+            }
+        }
+        return rows;
+    }
+
+    /// <summary>The key values of a <c>__key</c> text.</summary>
+    public static string?[] KeyValues(string keyText) => System.Text.Json.JsonSerializer.Deserialize<string?[]>(keyText)!;
 
     private static string Json(JsonLine line, Action<JsonLine> write)
     {
