@@ -96,6 +96,50 @@ public sealed class IcebergLakeTests(IcebergCluster fixture) : IClassFixture<Ice
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
     }
 
+    [Fact]
+    public async Task TruncateAndAnAddedColumn_TheMirrorFollowsTheTable_AndTheNewColumnGetsItsOwnFieldId()
+    {
+        await using var db = await TestDatabase.CreateAsync("icetr");
+        var s = db.Name;
+        var t = $"{s}.items";
+        await db.ExecuteAsync($"CREATE TABLE {t} (id int PRIMARY KEY, v text)");
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [t], 2, SnapshotMode.Never));
+        await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Running);
+        await db.ExecuteAsync($"INSERT INTO {t} SELECT g, 'a' || g FROM generate_series(1, 100) g");
+        await db.ExecuteAsync($"UPDATE {t} SET v = 'b' WHERE id <= 10");
+        await db.ExecuteAsync($"TRUNCATE {t}");
+        await db.ExecuteAsync($"INSERT INTO {t} SELECT g, 'c' || g FROM generate_series(101, 150) g");
+        await db.ExecuteAsync($"ALTER TABLE {t} ADD COLUMN extra int");
+        await db.ExecuteAsync($"INSERT INTO {t} SELECT g, 'd' || g, g * 2 FROM generate_series(151, 160) g");
+        await db.ExecuteAsync($"UPDATE {t} SET extra = 5 WHERE id = 101; DELETE FROM {t} WHERE id = 102");
+
+        var expected = await db.ReadTableAsync(t, ["id"]);
+        var mirror = await Eventually.MatchAsync(() => fixture.ReadMirrorAsync(s, t),
+            m => m.Count == expected.Count && m.Keys.All(expected.ContainsKey) && m.TryGetValue("101", out var r) && r.GetProperty("extra").ValueKind == JsonValueKind.Number,
+            TimeSpan.FromSeconds(60));
+        Assert.Equal(expected.Keys.Order(), mirror.Keys.Order());
+        foreach (var (id, row) in expected)
+        {
+            Assert.Equal(row["v"], mirror[id].GetProperty("v").GetString());
+            var extra = mirror[id].GetProperty("extra");
+            Assert.Equal(row["extra"], extra.ValueKind == JsonValueKind.Null ? null : extra.GetRawText());
+        }
+        var changelog = (await fixture.ReadChangelogAsync(s, t)).GetProperty("rows").EnumerateArray().ToArray();
+        Assert.Equal(2, changelog.Count(r => r.GetProperty("__op").GetString() == "t")); // one per partition
+
+        // The added column has a field id of its own in a new schema, which is current.
+        var info = await fixture.Cluster.Client.GetGrain<ILakeTableGrain>($"{s}|{t}").GetAsync();
+        var s3 = $"s3://{fixture.Bucket}/";
+        var metadata = JsonDocument.Parse((await fixture.Lake.GetAsync(info.MirrorMetadataLocation![s3.Length..]))!).RootElement;
+        var schemas = metadata.GetProperty("schemas").EnumerateArray().ToArray();
+        Assert.True(schemas.Length >= 2);
+        var current = schemas.Single(x => x.GetProperty("schema-id").GetInt32() == metadata.GetProperty("current-schema-id").GetInt32());
+        var fields = current.GetProperty("fields").EnumerateArray().ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("id").GetInt32());
+        Assert.Equal(["extra", "id", "v"], fields.Keys.Order());
+        Assert.True(fields["extra"] > fields["v"] && fields["v"] > fields["id"]);
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
+
     /// <summary>The table's rows by id as the changelog replays them: the newest change per key, deletes removing it.</summary>
     private static Dictionary<string, JsonElement> Replay(JsonElement changelog)
     {
