@@ -20,9 +20,9 @@ public sealed class LakeOptions
     public S3LakeOptions S3 { get; set; } = new();
     /// <summary>Committing of Iceberg tables (tables whose format is <c>Iceberg</c>).</summary>
     public IcebergLakeOptions Iceberg { get; set; } = new();
-    /// <summary>File format of every table without an entry in <see cref="TableFormats"/>: <c>JsonLines</c>, <c>Parquet</c> or <c>Iceberg</c>.</summary>
-    public string Format { get; set; } = nameof(LakeFormat.JsonLines);
-    /// <summary>Format per table (<c>schema.table</c> → <c>JsonLines</c> or <c>Parquet</c>), overriding <see cref="Format"/>.</summary>
+    /// <summary>File format of every table without an entry in <see cref="TableFormats"/>: <c>Iceberg</c> (the default), <c>JsonLines</c> or <c>Parquet</c>.</summary>
+    public string Format { get; set; } = nameof(LakeFormat.Iceberg);
+    /// <summary>Format per table (<c>schema.table</c> → <c>Iceberg</c>, <c>JsonLines</c> or <c>Parquet</c>), overriding <see cref="Format"/>.</summary>
     public Dictionary<string, string> TableFormats { get; set; } = new(StringComparer.Ordinal);
 
     /// <summary>The format of a table's files (settings are validated at start-up, so they parse).</summary>

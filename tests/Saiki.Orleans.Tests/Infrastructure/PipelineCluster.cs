@@ -45,6 +45,9 @@ public class PipelineCluster : IAsyncLifetime
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
             ["Saiki:Lake:Kind"] = "S3",
+            // These tests check the pipeline's semantics against the lake's text form (LakeReplay); the Iceberg
+            // format, the default, has its own clusters whose lake icebird reads.
+            ["Saiki:Lake:Format"] = "JsonLines",
             ["Saiki:Lake:S3:Bucket"] = s3.Bucket,
             ["Saiki:Lake:S3:ServiceUrl"] = SiloS3Url,
             ["Saiki:Lake:S3:AccessKey"] = s3.AccessKey,

@@ -40,6 +40,8 @@ public sealed class TestSilo : IAsyncDisposable
             "--urls=http://127.0.0.1:0",
             $"--Saiki:Silo:SiloPort={FreePort()}", $"--Saiki:Silo:GatewayPort={FreePort()}", "--Saiki:Silo:ClusterId=test-" + Guid.NewGuid().ToString("N")[..8],
             $"--Saiki:Lake:Directory={work}/lake", $"--Saiki:State:Directory={work}/state", "--Saiki:Pipeline:FlushInterval=00:00:00.200",
+            // The lake's text form, which these tests read back; a test of the Iceberg default passes --Saiki:Lake:Format=Iceberg.
+            "--Saiki:Lake:Format=JsonLines",
             .. settings,
         ]);
         try

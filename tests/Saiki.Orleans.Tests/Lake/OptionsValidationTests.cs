@@ -17,8 +17,8 @@ public sealed class OptionsValidationTests
     [InlineData("Saiki:Pipeline:MaxBufferedChanges", "0", "Saiki:Pipeline:MaxBufferedChanges is 0; it must be at least 1")]
     [InlineData("Saiki:Pipeline:ResyncAfter", "00:00:00.5", "Saiki:Pipeline:ResyncAfter (00:00:00.5000000) must be longer than FlushInterval (00:00:01)")]
     [InlineData("Saiki:State:Directory", " ", "Saiki:State:Directory is required")]
-    [InlineData("Saiki:Lake:Format", "Orc", "Saiki:Lake:Format is 'Orc'; it must be JsonLines or Parquet")]
-    [InlineData("Saiki:Lake:TableFormats:public.orders", "parket", "Saiki:Lake:TableFormats:public.orders is 'parket'; it must be JsonLines or Parquet")]
+    [InlineData("Saiki:Lake:Format", "Orc", "Saiki:Lake:Format is 'Orc'; it must be JsonLines or Parquet or Iceberg")]
+    [InlineData("Saiki:Lake:TableFormats:public.orders", "parket", "Saiki:Lake:TableFormats:public.orders is 'parket'; it must be JsonLines or Parquet or Iceberg")]
     [InlineData("Saiki:Lake:TableFormats:orders", "Parquet", "Saiki:Lake:TableFormats:orders does not name a table as schema.table")]
     [InlineData("Saiki:Pipeline:TargetFileBytes", "100", "Saiki:Pipeline:TargetFileBytes is 100; it must be at least 1024")]
     public void BadSetting_FailsNamingIt(string key, string value, string message)
@@ -66,7 +66,7 @@ public sealed class OptionsValidationTests
         Assert.Empty(new LakeOptionsValidatorProbe().Validate(options));
         Assert.Equal(LakeFormat.JsonLines, options.FormatOf("public.orders"));
         Assert.Equal(LakeFormat.Parquet, options.FormatOf("public.items"));
-        Assert.Equal(LakeFormat.JsonLines, new LakeOptions().FormatOf("public.items"));
+        Assert.Equal(LakeFormat.Iceberg, new LakeOptions().FormatOf("public.items"));
     }
 
     private sealed class LakeOptionsValidatorProbe
