@@ -190,6 +190,8 @@ public sealed class LakeTableGrain(
         var nextMirror = await CommitTableAsync(Mirror, mirror, s.MirrorVersion, snapshotId, sequence, current, [.. dataManifests, .. deleteManifests], mirrorSummary);
         summary[IcebergSnapshot.OperationKey] = IcebergSnapshot.Append;
         var nextChangelog = await CommitTableAsync(Changelog, changelog, s.Version, snapshotId, sequence, current, dataManifests, summary);
+        // From here the new versions are the tables, whether or not saving the state below succeeds.
+        (_changelog, _mirror, _dataManifests, _deleteManifests) = (nextChangelog, nextMirror, dataManifests, deleteManifests);
 
         s.Version++;
         s.MirrorVersion++;
@@ -200,7 +202,6 @@ public sealed class LakeTableGrain(
         s.Pending.RemoveRange(0, pending.Length);
         s.LastCommit = DateTimeOffset.UtcNow;
         await state.WriteStateAsync();
-        (_changelog, _mirror, _dataManifests, _deleteManifests) = (nextChangelog, nextMirror, dataManifests, deleteManifests);
         _oldestPending.Reset();
         if (s.Pending.Count > 0)
         {
@@ -280,7 +281,8 @@ public sealed class LakeTableGrain(
             }
             catch (Exception e) when (e is not OutOfMemoryException)
             {
-                // Everything waiting stays in the state: the next tick commits it under the same metadata version.
+                // Before the metadata is written, everything waiting stays pending and the next tick commits it under the
+                // same version; after it, the state (already updated in memory) is saved again by the next write.
                 SaikiMetrics.FlushErrors.Add(1);
                 LakeLog.IcebergCommitFailed(logger, Address, state.State.Pending.Count, e);
             }
@@ -362,7 +364,9 @@ public sealed class LakeTableGrain(
         foreach (var m in manifests)
         {
             var bytes = await store.GetAsync(KeyOf(m.Path)) ?? throw new InvalidOperationException($"manifest {m.Path} of table {Address} is missing");
-            entries.AddRange(IcebergManifests.ReadManifest(bytes, m).Where(e => e.IsLive).Select(e => e with { Status = IcebergManifestEntry.Existing }));
+            // Files this commit adds stay ADDED: incremental readers (streaming appends) take a snapshot's ADDED entries as its new files.
+            entries.AddRange(IcebergManifests.ReadManifest(bytes, m).Where(e => e.IsLive)
+                .Select(e => e.Status == IcebergManifestEntry.Added && e.SnapshotId == snapshotId ? e : e with { Status = IcebergManifestEntry.Existing }));
         }
         return await WriteManifestAsync(kind, $"{snapshotId:x}-merged-{content}.avro", schema, content, entries, snapshotId, sequence);
     }

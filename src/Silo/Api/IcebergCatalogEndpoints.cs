@@ -38,7 +38,7 @@ public static class IcebergCatalogEndpoints
             .WithName("IcebergConfig")
             .WithSummary("Catalog configuration: no prefix, the read endpoints this catalog serves");
 
-        catalog.MapGet("/namespaces", async (IGrainFactory grains, IOptions<LakeOptions> lake, string? parent, string? pageToken, int? pageSize) =>
+        catalog.MapGet("/namespaces", async (HttpContext http, IGrainFactory grains, IOptions<LakeOptions> lake, string? parent, string? pageToken, int? pageSize) =>
             {
                 var tables = await IcebergTablesAsync(grains, lake.Value);
                 var parentLevels = string.IsNullOrEmpty(parent) ? [] : parent.Split(Separator);
@@ -51,7 +51,7 @@ public static class IcebergCatalogEndpoints
                     .DistinctBy(n => string.Join(Separator, n))
                     .OrderBy(n => string.Join(Separator, n), StringComparer.Ordinal)
                     .ToArray();
-                return Page(children, pageToken, pageSize, (page, next) => new { Namespaces = page, NextPageToken = next });
+                return Page(children, PageToken(http, pageToken), pageSize, (page, next) => new { Namespaces = page, NextPageToken = next });
             })
             .WithName("IcebergListNamespaces")
             .WithSummary("Namespaces: one per source, and one per PostgreSQL schema under it (parent=source)");
@@ -70,7 +70,7 @@ public static class IcebergCatalogEndpoints
             .WithName("IcebergLoadNamespace")
             .WithSummary("A namespace (a source, or a schema of one); HEAD tells whether it exists");
 
-        catalog.MapGet("/namespaces/{ns}/tables", async (string ns, IGrainFactory grains, IOptions<LakeOptions> lake, string? pageToken, int? pageSize) =>
+        catalog.MapGet("/namespaces/{ns}/tables", async (HttpContext http, string ns, IGrainFactory grains, IOptions<LakeOptions> lake, string? pageToken, int? pageSize) =>
             {
                 var levels = ns.Split(Separator);
                 var tables = await IcebergTablesAsync(grains, lake.Value);
@@ -82,7 +82,7 @@ public static class IcebergCatalogEndpoints
                     .OrderBy(t => t.Name, StringComparer.Ordinal)
                     .Select(t => new { Namespace = t.Namespace, Name = t.Name })
                     .ToArray();
-                return Page(identifiers, pageToken, pageSize, (page, next) => new { Identifiers = page, NextPageToken = next });
+                return Page(identifiers, PageToken(http, pageToken), pageSize, (page, next) => new { Identifiers = page, NextPageToken = next });
             })
             .WithName("IcebergListTables")
             .WithSummary("The Iceberg tables of a namespace");
@@ -90,7 +90,13 @@ public static class IcebergCatalogEndpoints
         catalog.MapMethods("/namespaces/{ns}/tables/{table}", ["GET", "HEAD"], async (HttpContext http, string ns, string table, IGrainFactory grains, IOptions<LakeOptions> lake) =>
             {
                 var levels = ns.Split(Separator);
-                var found = (await IcebergTablesAsync(grains, lake.Value)).FirstOrDefault(t => t.Namespace.SequenceEqual(levels) && t.Name == table);
+                var tables = await IcebergTablesAsync(grains, lake.Value);
+                if (!tables.Any(t => StartsWith(t.Namespace, levels)))
+                {
+                    // The spec tells a missing namespace from a missing table; engines report them differently.
+                    return NoSuchNamespace(levels);
+                }
+                var found = tables.FirstOrDefault(t => t.Namespace.SequenceEqual(levels) && t.Name == table);
                 // A table is found only once it exists in the store: after its first commit.
                 var metadata = found is null ? null : await grains.GetGrain<ILakeTableGrain>($"{found.Source}|{found.Table}").MetadataAsync(found.Mirror);
                 if (metadata is not { } current)
@@ -136,14 +142,23 @@ public static class IcebergCatalogEndpoints
 
     private static bool StartsWith(string[] ns, string[] prefix) => ns.Length >= prefix.Length && ns.Take(prefix.Length).SequenceEqual(prefix);
 
+    /// <summary>
+    /// One page of a listing. The spec has a client start paging by sending <c>pageToken</c> (empty at first) and
+    /// has a server answer everything when no <c>pageToken</c> is sent, whatever <c>pageSize</c> says: a client that
+    /// sends only a page size may not follow <c>next-page-token</c>, and would silently see the first page only.
+    /// </summary>
     private static IResult Page<T>(T[] items, string? pageToken, int? pageSize, Func<T[], string?, object> shape)
     {
-        var offset = int.TryParse(pageToken, out var o) && o > 0 ? o : 0;
-        var size = pageSize is > 0 ? pageSize.Value : items.Length;
+        var offset = int.TryParse(pageToken, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var o) ? o : 0;
+        var size = pageToken is not null && pageSize is > 0 ? pageSize.Value : items.Length;
         var page = items.Skip(offset).Take(size).ToArray();
         var next = offset + page.Length < items.Length ? (offset + page.Length).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
         return Results.Json(shape(page, next), Json);
     }
+
+    /// <summary>The page token, "" for a first page; null when the request did not ask for pages.</summary>
+    private static string? PageToken(HttpContext http, string? bound) =>
+        http.Request.Query.ContainsKey("pageToken") ? bound ?? "" : null;
 
     private static IResult NoSuchNamespace(string[] levels) =>
         Error(StatusCodes.Status404NotFound, "NoSuchNamespaceException", $"namespace {string.Join('.', levels)} does not exist");

@@ -14,20 +14,6 @@ public sealed class IcebergCluster : PipelineCluster
         new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.500"),
         new("Saiki:Lake:Iceberg:MaxManifests", "4"),
     ];
-
-    /// <summary>The changelog table of <paramref name="table"/> (or its mirror) as icebird reads it from s3rver.</summary>
-    public async Task<JsonElement> ReadChangelogAsync(string source, string table, bool mirror = false)
-    {
-        var info = await Cluster.Client.GetGrain<ILakeTableGrain>($"{source}|{table}").GetAsync();
-        var s3 = $"s3://{Bucket}/";
-        var http = $"{TestEnvironment.S3Url}/{Bucket}/";
-        var location = mirror ? info.MirrorMetadataLocation : info.MetadataLocation;
-        return await Icebird.ReadAsync(location!.Replace(s3, http, StringComparison.Ordinal), null, (s3, http));
-    }
-
-    /// <summary>The mirror table as icebird reads it (position deletes applied), by id.</summary>
-    public async Task<Dictionary<string, JsonElement>> ReadMirrorAsync(string source, string table) =>
-        (await ReadChangelogAsync(source, table, mirror: true)).GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetRawText());
 }
 
 /// <summary>
@@ -52,29 +38,27 @@ public sealed class IcebergLakeTests(IcebergCluster fixture) : IClassFixture<Ice
         await db.ExecuteAsync($"UPDATE {t} SET id = id + 10000 WHERE id IN (7, 301)");
 
         var expected = await db.ReadTableAsync(t, ["id"]);
-        var changelog = await Eventually.MatchAsync(
-            () => fixture.ReadChangelogAsync(s, t),
-            r => Replay(r).Count == expected.Count && Replay(r).Keys.All(expected.ContainsKey),
+        var replay = await Eventually.MatchAsync(
+            () => fixture.ReplayChangelogAsync(s, t, ["id"]),
+            r => r.Latest.Count == expected.Count && r.Latest.Keys.All(expected.ContainsKey),
             TimeSpan.FromSeconds(90));
-        var replay = Replay(changelog);
-        Assert.Equal(expected.Count, replay.Count);
+        Assert.Equal(expected.Count, replay.Latest.Count);
         foreach (var (id, row) in expected)
         {
-            var actual = replay[id];
+            var actual = replay.Latest[id];
             Assert.Equal(row["name"], actual.GetProperty("name").GetString());
             Assert.Equal(row["qty"], actual.GetProperty("qty").GetString()); // long: BigInt, as a string
             Assert.Equal(decimal.Parse(row["price"]!, System.Globalization.CultureInfo.InvariantCulture),
                 Math.Round((decimal)actual.GetProperty("price").GetDouble(), 2)); // icebird reads decimals as JS numbers
         }
         // Every change is there exactly once: 300 snapshot rows, 300 inserts, 200 updates, 60 deletes, 2 key changes of two rows each.
-        var rows = changelog.GetProperty("rows").EnumerateArray().ToArray();
-        Assert.Equal(300, rows.Count(r => r.GetProperty("__op").GetString() == "r"));
-        Assert.Equal(300 + 2, rows.Count(r => r.GetProperty("__op").GetString() == "c"));
-        Assert.Equal(200, rows.Count(r => r.GetProperty("__op").GetString() == "u"));
-        Assert.Equal(60 + 2, rows.Count(r => r.GetProperty("__op").GetString() == "d"));
+        Assert.Equal(300, replay.Count("r"));
+        Assert.Equal(300 + 2, replay.Count("c"));
+        Assert.Equal(200, replay.Count("u"));
+        Assert.Equal(60 + 2, replay.Count("d"));
         // Snapshot rows share their chunk's position; every streamed change has its own.
-        var streamed = rows.Where(r => r.GetProperty("__op").GetString() != "r").ToArray();
-        Assert.Equal(streamed.Length, streamed.Select(r => (r.GetProperty("__lsn").GetString(), r.GetProperty("__seq").GetString())).Distinct().Count());
+        var (streamed, positions) = replay.StreamedPositions();
+        Assert.Equal(streamed, positions);
 
         // The mirror, read by icebird with its position deletes applied, is exactly the table.
         var mirror = await Eventually.MatchAsync(() => fixture.ReadMirrorAsync(s, t), m => m.Count == expected.Count, TimeSpan.FromSeconds(30));
@@ -87,7 +71,7 @@ public sealed class IcebergLakeTests(IcebergCluster fixture) : IClassFixture<Ice
         }
 
         var info = await Eventually.MatchAsync(() => fixture.Cluster.Client.GetGrain<ILakeTableGrain>($"{s}|{t}").GetAsync(), i => i.PendingFiles == 0);
-        Assert.Equal(rows.Length, info.Rows);
+        Assert.Equal(replay.Changes.Count, info.Rows);
         Assert.Equal(0, info.PendingFiles);
         Assert.True(info.Snapshots >= 1);
         var location = info.MetadataLocation!;
@@ -138,22 +122,5 @@ public sealed class IcebergLakeTests(IcebergCluster fixture) : IClassFixture<Ice
         Assert.Equal(["extra", "id", "v"], fields.Keys.Order());
         Assert.True(fields["extra"] > fields["v"] && fields["v"] > fields["id"]);
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
-    }
-
-    /// <summary>The table's rows by id as the changelog replays them: the newest change per key, deletes removing it.</summary>
-    private static Dictionary<string, JsonElement> Replay(JsonElement changelog)
-    {
-        var latest = new Dictionary<string, (decimal Lsn, long Seq, JsonElement Row)>();
-        foreach (var row in changelog.GetProperty("rows").EnumerateArray())
-        {
-            var id = row.GetProperty("id").GetRawText();
-            var lsn = decimal.Parse(row.GetProperty("__lsn").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-            var seq = long.Parse(row.GetProperty("__seq").GetString()!, System.Globalization.CultureInfo.InvariantCulture);
-            if (!latest.TryGetValue(id, out var known) || (lsn, seq).CompareTo((known.Lsn, known.Seq)) > 0)
-            {
-                latest[id] = (lsn, seq, row);
-            }
-        }
-        return latest.Where(l => l.Value.Row.GetProperty("__op").GetString() != "d").ToDictionary(l => l.Key, l => l.Value.Row);
     }
 }
