@@ -1,6 +1,6 @@
 // Headless Chromium check of the silo's dashboard (src/Silo/wwwroot).
 //
-//   node tests/dashboard/check.mjs <baseUrl> <screenshotPath> <processName> <breachKey> [timeoutMs]
+//   node tests/dashboard/check.mjs <baseUrl> <screenshotPath> <processName> <breachKey> [timeoutMs] [iceberg]
 //
 // Opens the dashboard in Debian's Chromium (env CHROMIUM, else /usr/bin/chromium; never a downloaded browser),
 // waits for body[data-ready=true], checks that the charts `rates`, `funnel-<process>`, `cycle-<process>` and
@@ -8,7 +8,8 @@
 // the background) of which more than 50 are data (coloured: axes, grid and text are grey, so a chart whose axes
 // are drawn but that shows no data counts as empty), then waits for the SLA breach row
 // .breach[data-key=<breachKey>] to appear, and saves a full-page screenshot. Everything must happen
-// within timeoutMs (default 60000) of opening the page. When the silo requires a token for reads, pass it in env
+// within timeoutMs (default 60000) of opening the page. With "iceberg" it also waits for the lake table to show a
+// committed Iceberg snapshot (a td.iceberg cell with data-snapshots of at least 1). When the silo requires a token for reads, pass it in env
 // SAIKI_TOKEN: it is put into the page's session storage, where the dashboard's token field keeps it.
 //
 // Prints one JSON line: { "ok": true, "charts": { name: { width, height, pixels, dataPixels } },
@@ -71,7 +72,7 @@ function measureChart([selector, minChroma]) {
 }
 
 async function main() {
-  const [baseUrl, screenshotPath, processName, breachKey, timeoutArg] = process.argv.slice(2);
+  const [baseUrl, screenshotPath, processName, breachKey, timeoutArg, icebergArg] = process.argv.slice(2);
   const timeoutMs = timeoutArg === undefined ? 60000 : Number(timeoutArg);
   if (!baseUrl || !screenshotPath || !processName || !breachKey || !(timeoutMs > 0)) {
     throw new Error('usage: node tests/dashboard/check.mjs <baseUrl> <screenshotPath> <processName> <breachKey> [timeoutMs]');
@@ -132,9 +133,18 @@ async function main() {
     const breachSeenAfterMs = Date.now() - opened;
     threw();
 
+    let icebergSnapshots;
+    if (icebergArg === 'iceberg') {
+      await page.waitForSelector('#completeness td.iceberg[data-snapshots]', { state: 'attached', timeout: remaining() })
+        .catch(() => { throw new Error(`no table shows a committed Iceberg snapshot within ${timeoutMs} ms`); });
+      icebergSnapshots = Number(await page.getAttribute('#completeness td.iceberg[data-snapshots]', 'data-snapshots'));
+      if (!(icebergSnapshots >= 1)) throw new Error(`the Iceberg cell shows ${icebergSnapshots} snapshots`);
+      threw();
+    }
+
     await page.screenshot({ path: screenshotPath, fullPage: true });
     threw();
-    finish({ ok: true, charts, breachSeenAfterMs });
+    finish({ ok: true, charts, breachSeenAfterMs, icebergSnapshots });
   } finally {
     await browser.close();
   }

@@ -67,6 +67,16 @@ public static class LakeEndpoints
             .Produces<TableStatus[]>()
             .Produces(StatusCodes.Status404NotFound);
 
+        lake.MapGet("/{source}/{table}/iceberg", async (string source, string table, IGrainFactory grains, Microsoft.Extensions.Options.IOptions<LakeOptions> lake) =>
+                // Only a captured table of the Iceberg format: nothing is activated for any other name.
+                await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source) is { } info && info.Tables.Contains(table) && lake.Value.FormatOf(table) == LakeFormat.Iceberg
+                    ? Results.Ok(await grains.GetGrain<ILakeTableGrain>($"{source}|{table}").GetAsync())
+                    : Results.NotFound())
+            .WithName("GetIcebergTable")
+            .WithSummary("A table's Iceberg tables: metadata locations of changelog and mirror, current snapshot, snapshots kept, live data and delete files, rows, files waiting for the next commit, last commit, schema alerts")
+            .Produces<LakeTableInfo>()
+            .Produces(StatusCodes.Status404NotFound);
+
         lake.MapGet("/{source}/{table}/partitions/{partition:int}", (string source, string table, int partition, IGrainFactory grains) =>
                 grains.GetGrain<IPartitionGrain>(new PartitionAddress(source, table, partition).ToString()).GetAsync())
             .WithName("GetPartition")

@@ -290,20 +290,35 @@ function renderSources(sources, rates, now) {
 
 // ---- Lake completeness -----------------------------------------------------------------------------------------
 
+/** A table's Iceberg state: snapshots kept, live data and delete files, files waiting; "–" for other formats. */
+function icebergCell(iceberg) {
+  if (!iceberg) return td('–', 'muted');
+  if (iceberg.snapshotId == null) return td(`no snapshot yet (${iceberg.pendingFiles} files waiting)`, 'muted');
+  const cell = td(`${iceberg.snapshots} snapshots · ${iceberg.dataFiles} data files · ${iceberg.deleteFiles} delete files`
+    + (iceberg.pendingFiles ? ` · ${iceberg.pendingFiles} waiting` : ''));
+  cell.classList.add('iceberg');
+  cell.dataset.snapshots = String(iceberg.snapshots);
+  cell.title = iceberg.mirrorMetadataLocation ?? '';
+  return cell;
+}
+
 async function refreshCompleteness(sources, now) {
   const answers = await Promise.all(sources.flatMap(s => s.tables.map(async table => ({
     source: s.id, table,
     completeness: await getJson(`api/lake/${segment(s.id)}/${segment(table)}/completeness`, { allow404: true }),
+    iceberg: await getJson(`api/lake/${segment(s.id)}/${segment(table)}/iceberg`, { allow404: true }),
   }))));
-  const rows = answers.map(({ source, table, completeness }) => {
+  const rows = answers.map(({ source, table, completeness, iceberg }) => {
     const upTo = completeness?.completeUpTo;
     return el('tr', {},
       td(source), td(table),
       completeness == null ? td('unknown table', 'muted')
         : upTo ? timeCell(upTo, now) : td('not yet (snapshot running or nothing captured)', 'muted'),
-      num(upTo ? fmtDuration(Math.max(0, now - Date.parse(upTo))) : '–'));
+      num(upTo ? fmtDuration(Math.max(0, now - Date.parse(upTo))) : '–'),
+      icebergCell(iceberg),
+      num(iceberg?.lastCommit ? fmtDuration(Math.max(0, now - Date.parse(iceberg.lastCommit))) + ' ago' : '–'));
   });
-  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 4, class: 'empty' }, 'No tables captured.')));
+  if (!rows.length) rows.push(el('tr', {}, el('td', { colspan: 6, class: 'empty' }, 'No tables captured.')));
   document.querySelector('#completeness tbody').replaceChildren(...rows);
 }
 

@@ -10,7 +10,7 @@ public sealed class ProcessDefinitionTests
 
     public static TheoryData<ProcessDefinition, string> Refused => new()
     {
-        { new ProcessDefinition("bad name!", [Created]), "name 'bad name!' must be 1-64 letters, digits, '_' or '-'" },
+        { new ProcessDefinition("bad name!", [Created]), "process name 'bad name!' is invalid: use 1 to 64 letters, digits, '.', '_' or '-', starting with a letter or digit, without '..'" },
         { new ProcessDefinition("p", [Created], Partitions: 0), "partitions is 0; it must be between 1 and 256" },
         { new ProcessDefinition("p", [Created], Webhook: "ftp://x/y"), "webhook 'ftp://x/y' is not an http(s) URL" },
         { new ProcessDefinition("p", []), "steps: at least one step is required" },

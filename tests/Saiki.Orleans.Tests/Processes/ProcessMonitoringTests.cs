@@ -37,7 +37,8 @@ public sealed class ProcessMonitoringTests : IAsyncLifetime
                 context.Response.Close();
             }
         });
-        _silo = await TestSilo.StartAsync(null, $"--Saiki:Kafka:BootstrapServers={_kafka.BootstrapServers}",
+        // The default lake, Iceberg, so the dashboard shows the tables' snapshots.
+        _silo = await TestSilo.StartAsync(null, $"--Saiki:Kafka:BootstrapServers={_kafka.BootstrapServers}", "--Saiki:Lake:Format=Iceberg",
             "--Saiki:Pipeline:HeartbeatInterval=00:00:00.500");
     }
 
@@ -74,7 +75,7 @@ public sealed class ProcessMonitoringTests : IAsyncLifetime
         // The dashboard, in headless Chromium, from before the first breach: it must show one live.
         var screenshot = Path.Combine(TestEnvironment.RepositoryRoot, "TestResults", "dashboard.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
-        var dashboard = TestEnvironment.RunAsync("node", "tests/dashboard/check.mjs", _silo.Url.ToString(), screenshot, name, "50", "90000");
+        var dashboard = TestEnvironment.RunAsync("node", "tests/dashboard/check.mjs", _silo.Url.ToString(), screenshot, name, "50", "90000", "iceberg");
 
         // 60 orders; 1-45 paid, 46-60 never; 1-40 shipped, 41-45 never. Orders with another status start nothing.
         await db.ExecuteAsync($"INSERT INTO {s}.orders SELECT g, 'new' FROM generate_series(1, 60) g; INSERT INTO {s}.orders SELECT g, 'test' FROM generate_series(61, 65) g");
@@ -154,6 +155,7 @@ public sealed class ProcessMonitoringTests : IAsyncLifetime
         var check = JsonDocument.Parse(browserOutput.Trim().Split('\n')[^1]).RootElement;
         Assert.True(check.GetProperty("ok").GetBoolean());
         Assert.True(check.GetProperty("breachSeenAfterMs").GetInt64() > 0);
+        Assert.True(check.GetProperty("icebergSnapshots").GetInt32() >= 1, "the dashboard showed no Iceberg snapshot of the captured tables");
         Assert.True(new FileInfo(screenshot).Length > 10_000);
 
         // Breaches are events too: on Kafka (key = business key) and at the webhook, each once.
