@@ -294,7 +294,8 @@ function renderSources(sources, rates, now) {
 function icebergCell(iceberg) {
   if (!iceberg) return td('–', 'muted');
   if (iceberg.snapshotId == null) return td(`no snapshot yet (${iceberg.pendingFiles} files waiting)`, 'muted');
-  const cell = td(`${iceberg.snapshots} snapshots · ${iceberg.dataFiles} data files · ${iceberg.deleteFiles} delete files`
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const cell = td(`${plural(iceberg.snapshots, 'snapshot')} · ${plural(iceberg.dataFiles, 'data file')} · ${plural(iceberg.deleteFiles, 'delete file')}`
     + (iceberg.pendingFiles ? ` · ${iceberg.pendingFiles} waiting` : ''));
   cell.classList.add('iceberg');
   cell.dataset.snapshots = String(iceberg.snapshots);
