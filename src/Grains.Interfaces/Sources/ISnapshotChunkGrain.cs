@@ -36,4 +36,9 @@ public sealed record SnapshotChunkWork(
     [property: Id(7)] ulong ConsistentPoint,
     [property: Id(8)] DateTimeOffset SnapshotTime,
     [property: Id(9)] uint FileNode,
-    [property: Id(10)] IReadOnlyList<ColumnRule>? Columns);
+    [property: Id(10)] IReadOnlyList<ColumnRule>? Columns)
+{
+    /// <summary>Names everything but the connection string, which may hold a password (records print every property).</summary>
+    public override string ToString() =>
+        $"SnapshotChunkWork {{ SourceId = {SourceId}, ConnectionString = (redacted), Table = {Table}, Chunk = {Chunk}, Pages = {FromPage}..{ToPage?.ToString() ?? "end"} }}";
+}

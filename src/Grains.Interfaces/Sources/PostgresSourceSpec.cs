@@ -20,7 +20,12 @@ public sealed record PostgresSourceSpec(
     [property: Id(3)] int Partitions = 4,
     [property: Id(4)] SnapshotMode Snapshot = SnapshotMode.Initial,
     [property: Id(5)] IReadOnlyList<string>? ExcludeTables = null,
-    [property: Id(6)] IReadOnlyList<ColumnRule>? Columns = null);
+    [property: Id(6)] IReadOnlyList<ColumnRule>? Columns = null)
+{
+    /// <summary>Names everything but the connection string, which may hold a password (records print every property).</summary>
+    public override string ToString() =>
+        $"PostgresSourceSpec {{ Id = {Id}, ConnectionString = (redacted), Tables = [{string.Join(", ", Tables ?? [])}], Partitions = {Partitions}, Snapshot = {Snapshot} }}";
+}
 
 /// <summary>What happens to one column of one captured table before it leaves the source.</summary>
 /// <param name="Table">Table (<c>schema.table</c>).</param>

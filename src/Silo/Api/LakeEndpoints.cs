@@ -77,10 +77,15 @@ public static class LakeEndpoints
             .Produces<LakeTableInfo>()
             .Produces(StatusCodes.Status404NotFound);
 
-        lake.MapGet("/{source}/{table}/partitions/{partition:int}", (string source, string table, int partition, IGrainFactory grains) =>
-                grains.GetGrain<IPartitionGrain>(new PartitionAddress(source, table, partition).ToString()).GetAsync())
+        lake.MapGet("/{source}/{table}/partitions/{partition:int}", async (string source, string table, int partition, IGrainFactory grains) =>
+                // Only a partition of a captured table: a name that is none activates nothing (no grain, no lake listing).
+                await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source) is { } info && info.Tables.Contains(table) && partition >= 0 && partition < info.Partitions
+                    ? Results.Ok(await grains.GetGrain<IPartitionGrain>(new PartitionAddress(source, table, partition).ToString()).GetAsync())
+                    : Results.NotFound())
             .WithName("GetPartition")
-            .WithSummary("A table partition's durable position, counters, buffer and last error");
+            .WithSummary("A table partition's durable position, counters, buffer and last error")
+            .Produces<PartitionInfo>()
+            .Produces(StatusCodes.Status404NotFound);
         return app;
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -90,5 +91,30 @@ public sealed class RegistrationProbeTests : IAsyncLifetime
     {
         var lake = Path.Combine(_silo.Work, "lake");
         return Directory.Exists(lake) ? Directory.EnumerateFiles(lake, "*", SearchOption.AllDirectories) : [];
+    }
+}
+
+/// <summary>Anonymous reads of names that are not captured tables answer 404 and activate no partition grain.</summary>
+public sealed class ReadProbeTests : IAsyncLifetime
+{
+    private TestSilo _silo = null!;
+
+    public async Task InitializeAsync() => _silo = await TestSilo.StartAsync();
+
+    public Task DisposeAsync() => _silo.DisposeAsync().AsTask();
+
+    [Theory]
+    [InlineData("/api/lake/nosuch/public.t/partitions/0")]
+    [InlineData("/api/lake/nosuch/public.t/partitions/-1")]
+    [InlineData("/api/lake/a%7Cb/public.t/partitions/0")]
+    [InlineData("/api/lake/a|b/c|d/partitions/3")]
+    [InlineData("/api/lake/nosuch/public.t/iceberg")]
+    public async Task UnknownPartitions_Answer404_AndActivateNothing(string path)
+    {
+        var answer = await _silo.Http.GetAsync(path);
+        Assert.Equal(HttpStatusCode.NotFound, answer.StatusCode);
+        var management = _silo.Services.GetRequiredService<global::Orleans.IGrainFactory>().GetGrain<global::Orleans.Runtime.IManagementGrain>(0);
+        var statistics = await management.GetSimpleGrainStatistics();
+        Assert.DoesNotContain(statistics, s => s.GrainType.Contains("Partition", StringComparison.Ordinal) || s.GrainType.Contains("LakeTable", StringComparison.Ordinal));
     }
 }
