@@ -25,6 +25,8 @@ public sealed class SaikiRestClient : IDisposable
         _http = handler is null ? new HttpClient() : new HttpClient(handler);
         _http.BaseAddress = baseAddress;
         _http.Timeout = TimeSpan.FromSeconds(30);
+        // Marks requests as a client's, not a browser form's: the silo refuses bodiless POSTs without it.
+        _http.DefaultRequestHeaders.Add("X-Saiki-Request", "saiki-client");
         if (!string.IsNullOrEmpty(token))
         {
             _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);

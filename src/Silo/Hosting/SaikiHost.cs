@@ -106,6 +106,7 @@ public static class SaikiHost
             StatusCodeSelector = e => e is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
         });
         app.MapOpenApi();
+        app.UseBrowserRequestGuard();
         app.UseDefaultFiles();
         app.UseStaticFiles();
         app.UseAuthentication();

@@ -118,3 +118,39 @@ public sealed class ReadProbeTests : IAsyncLifetime
         Assert.DoesNotContain(statistics, s => s.GrainType.Contains("Partition", StringComparison.Ordinal) || s.GrainType.Contains("LakeTable", StringComparison.Ordinal));
     }
 }
+
+/// <summary>State-changing requests a page on another site could make a browser send are refused.</summary>
+public sealed class BrowserProbeTests : IAsyncLifetime
+{
+    private TestSilo _silo = null!;
+
+    public async Task InitializeAsync() => _silo = await TestSilo.StartAsync();
+
+    public Task DisposeAsync() => _silo.DisposeAsync().AsTask();
+
+    [Fact]
+    public async Task ACrossSiteFormPost_IsRefusedWith415_AndChangesNothing()
+    {
+        await using var db = await TestDatabase.CreateAsync("csrf");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.t (id int PRIMARY KEY)");
+        Assert.Equal(HttpStatusCode.Created, (await _silo.Http.PostAsJsonAsync("/api/sources/postgres",
+            new { id = s, connectionString = db.ConnectionString, tables = new[] { $"{s}.t" }, snapshot = "Never" })).StatusCode);
+        await Eventually.MatchAsync(() => _silo.Http.GetFromJsonAsync<JsonElement>($"/api/sources/{s}"), j => j.GetProperty("state").GetString() == "Running");
+
+        // What a form on another site sends: a form content type, or a "simple" request with no body at all.
+        var form = await _silo.Http.PostAsync($"/api/sources/{s}/pause", new FormUrlEncodedContent([]));
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+        Assert.Contains("X-Saiki-Request", await form.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await _silo.Http.PostAsync($"/api/sources/{s}/pause", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, (await _silo.Http.PostAsync($"/api/sources/{s}/pause", new StringContent("x", System.Text.Encoding.UTF8, "text/plain"))).StatusCode);
+        Assert.Equal("Running", (await _silo.Http.GetFromJsonAsync<JsonElement>($"/api/sources/{s}")).GetProperty("state").GetString());
+
+        // A client says what it is (the REST client and the CLI send the header), and the same pause goes through.
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/api/sources/{s}/pause");
+        request.Headers.Add("X-Saiki-Request", "test");
+        Assert.Equal(HttpStatusCode.OK, (await _silo.Http.SendAsync(request)).StatusCode);
+        Assert.Equal("Paused", (await _silo.Http.GetFromJsonAsync<JsonElement>($"/api/sources/{s}")).GetProperty("state").GetString());
+        Assert.Equal(HttpStatusCode.NoContent, (await _silo.Http.DeleteAsync($"/api/sources/{s}")).StatusCode);
+    }
+}
