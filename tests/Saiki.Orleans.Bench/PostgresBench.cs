@@ -17,7 +17,7 @@ internal sealed class PostgresBench
     [
         "stream_rows_per_s", "pg_recvlogical_rows_per_s", "stream_ratio_vs_pg_recvlogical",
         "snapshot_rows_per_s", "copy_rows_per_s", "snapshot_ratio_vs_copy",
-        "p50_commit_to_durable_ms", "p99_commit_to_durable_ms", "silo_peak_rss_mb",
+        "p50_commit_to_durable_ms", "p99_commit_to_durable_ms", "p99_commit_to_visible_ms", "lake_live_files_per_table", "silo_peak_rss_mb",
     ];
 
     private static readonly TimeSpan PollInterval = TimeSpan.FromMilliseconds(100);
@@ -305,7 +305,7 @@ internal sealed class PostgresBench
         long rowsInLake = 0;
         foreach (var file in files)
         {
-            foreach (var commitTime in ReadCommitTimes(Path.Combine(_work, "lake", file.Key)))
+            foreach (var commitTime in await ReadCommitTimesAsync(Path.Combine(_work, "lake", file.Key)))
             {
                 rowsInLake++;
                 if (commitTime >= measuredFrom)
@@ -326,14 +326,91 @@ internal sealed class PostgresBench
         Log.Info($"latency over the {latencies.Count:N0} rows after warm-up, {files.Count} files: min {latencies[0]:F0} ms, p50 {Percentile(latencies, 50):F0} ms, p99 {Percentile(latencies, 99):F0} ms, max {latencies[^1]:F0} ms");
         _results.Set("p50_commit_to_durable_ms", Percentile(latencies, 50), "F0");
         _results.Set("p99_commit_to_durable_ms", Percentile(latencies, 99), "F0");
+        await VisibilityAsync(silo, id, measuredFrom, total);
         await silo.Api.RemoveSourceAsync(id, _ct);
+    }
+
+    /// <summary>
+    /// Commit-to-visible on the Iceberg lake: for every row, from its commit in PostgreSQL to the mirror snapshot that
+    /// first holds its file (the snapshot's timestamp), read from the table's own metadata and manifests; and the live
+    /// data files of the table once the run's last snapshot is committed.
+    /// </summary>
+    private async Task VisibilityAsync(SiloProcess silo, string id, DateTimeOffset measuredFrom, long total)
+    {
+        var clock = Stopwatch.StartNew();
+        JsonElement iceberg;
+        while ((iceberg = await silo.Api.GetIcebergAsync(id, Workloads.LatencyTable, _ct)).GetProperty("pendingFiles").GetInt32() > 0 || iceberg.GetProperty("rows").GetInt64() < total)
+        {
+            if (clock.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                _results.Fail("latency", $"the Iceberg table holds {iceberg.GetProperty("rows").GetInt64():N0} of {total:N0} rows with {iceberg.GetProperty("pendingFiles").GetInt32()} files waiting after 60 s");
+                return;
+            }
+            await Task.Delay(PollInterval, _ct);
+        }
+        var metadataPath = new Uri(iceberg.GetProperty("mirrorMetadataLocation").GetString()!).LocalPath;
+        var metadata = Lake.Iceberg.IcebergTableMetadata.Parse(await File.ReadAllTextAsync(metadataPath, _ct));
+        var latencies = new List<double>();
+        long rows = 0;
+        foreach (var snapshot in metadata.Snapshots.OrderBy(s => s.SequenceNumber))
+        {
+            var visibleAt = DateTimeOffset.FromUnixTimeMilliseconds(snapshot.TimestampMs);
+            var list = Lake.Iceberg.IcebergManifests.ReadManifestList(await File.ReadAllBytesAsync(new Uri(snapshot.ManifestList).LocalPath, _ct));
+            foreach (var manifest in list.Where(m => m.Content == Lake.Iceberg.IcebergManifestFile.DataContent))
+            {
+                var entries = Lake.Iceberg.IcebergManifests.ReadManifest(await File.ReadAllBytesAsync(new Uri(manifest.Path).LocalPath, _ct), manifest);
+                foreach (var entry in entries.Where(e => e.Status == Lake.Iceberg.IcebergManifestEntry.Added && e.SnapshotId == snapshot.SnapshotId))
+                {
+                    foreach (var commitTime in await ReadCommitTimesAsync(new Uri(entry.File.FilePath).LocalPath))
+                    {
+                        rows++;
+                        if (commitTime >= measuredFrom)
+                        {
+                            latencies.Add((visibleAt - commitTime).TotalMilliseconds);
+                        }
+                    }
+                }
+            }
+        }
+        if (rows != total || latencies.Count == 0)
+        {
+            _results.Fail("latency", $"the Iceberg snapshots added {rows:N0} rows of the latency table; {total:N0} were inserted");
+            return;
+        }
+        latencies.Sort();
+        var files = iceberg.GetProperty("dataFiles").GetInt64();
+        Log.Info($"visible in the mirror over {latencies.Count:N0} rows, {metadata.Snapshots.Count} snapshots: p50 {Percentile(latencies, 50):F0} ms, p99 {Percentile(latencies, 99):F0} ms, max {latencies[^1]:F0} ms; {files} live data files");
+        _results.Set("p50_commit_to_visible_ms", Percentile(latencies, 50), "F0");
+        _results.Set("p99_commit_to_visible_ms", Percentile(latencies, 99), "F0");
+        _results.Set("lake_live_files_per_table", files, "F0");
     }
 
     /// <summary>Nearest-rank percentile of sorted values.</summary>
     private static double Percentile(List<double> sorted, double p) =>
         sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Count) - 1, 0, sorted.Count - 1)];
 
-    private static IEnumerable<DateTimeOffset> ReadCommitTimes(string path)
+    /// <summary>The commit time of every change in a lake data file: Iceberg changelog Parquet or gzip JSON Lines.</summary>
+    private static async Task<IReadOnlyList<DateTimeOffset>> ReadCommitTimesAsync(string path)
+    {
+        if (!path.EndsWith(".parquet", StringComparison.Ordinal))
+        {
+            return ReadJsonLinesCommitTimes(path).ToArray();
+        }
+        await using var stream = File.OpenRead(path);
+        await using var reader = await Parquet.ParquetReader.CreateAsync(stream);
+        var field = reader.Schema.DataFields.First(f => f.Name == "__commit_time");
+        var times = new List<DateTimeOffset>();
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            var values = new DateTime[checked((int)group.RowCount)];
+            await group.ReadAsync<DateTime>(field, values.AsMemory(), null);
+            times.AddRange(values.Select(v => new DateTimeOffset(DateTime.SpecifyKind(v, DateTimeKind.Utc))));
+        }
+        return times;
+    }
+
+    private static IEnumerable<DateTimeOffset> ReadJsonLinesCommitTimes(string path)
     {
         using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
         using var reader = new StreamReader(gzip);

@@ -50,6 +50,10 @@ internal sealed class SaikiApi(HttpClient http)
         return response.IsSuccessStatusCode;
     }
 
+    /// <summary>The table's Iceberg state (<c>GET /api/lake/{source}/{table}/iceberg</c>).</summary>
+    public Task<JsonElement> GetIcebergAsync(string source, string table, CancellationToken ct) =>
+        http.GetFromJsonAsync<JsonElement>($"/api/lake/{source}/{table}/iceberg", ct);
+
     public async Task<IReadOnlyList<LakeFile>> ListFilesAsync(string source, string table, CancellationToken ct)
     {
         var files = await http.GetFromJsonAsync<JsonElement>($"/api/lake/{source}/{table}/files", ct);

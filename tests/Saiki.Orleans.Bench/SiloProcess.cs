@@ -55,8 +55,8 @@ internal sealed class SiloProcess : IAsyncDisposable
                      siloDll, $"--urls={url.ToString().TrimEnd('/')}",
                      $"--Saiki:Silo:SiloPort={FreePort()}", $"--Saiki:Silo:GatewayPort={FreePort()}",
                      $"--Saiki:Lake:Directory={Path.Combine(workDirectory, "lake")}",
-                     // The latency figure reads commit times from the JSON Lines files; the Iceberg figures are the capture-speed issue's.
-                     "--Saiki:Lake:Format=JsonLines",
+                     // The lake's default format, Iceberg; every snapshot stays in the metadata, so commit-to-visible is measured on all of them.
+                     "--Saiki:Lake:Iceberg:SnapshotsKept=100000",
                      $"--Saiki:State:Directory={Path.Combine(workDirectory, "state")}",
                  }.Concat(settings))
         {
