@@ -49,10 +49,10 @@ public sealed class DynamoScanSegmentGrain(
         }
         while (start is not null);
 
-        using var file = new SnapshotFile(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, shape.Schema, GrainFactory);
+        using var file = await SnapshotFile.CreateAsync(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, shape.Schema, work.Position, GrainFactory);
         foreach (var item in items)
         {
-            file.Add(new ChangeEvent(ChangeOperation.Snapshot, work.Position, work.SnapshotTime, null, shape.Row(item)));
+            await file.AddAsync(new ChangeEvent(ChangeOperation.Snapshot, work.Position, work.SnapshotTime, null, shape.Row(item)));
         }
         await file.CompleteAsync(work.Chunk, work.Position, work.SnapshotTime, ct);
         DynamoLog.SegmentScanned(logger, work.SourceId, work.Segment, work.TotalSegments, file.Count);

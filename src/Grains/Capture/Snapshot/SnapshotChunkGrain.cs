@@ -44,7 +44,7 @@ public sealed class SnapshotChunkGrain(
         var position = new Position(work.ConsistentPoint - 1, (uint)work.Chunk);
         var columns = string.Join(", ", source.Columns.Select(c => PostgresNames.Quote(c.Name)));
         var range = $"ctid >= '({work.FromPage},0)'::tid" + (work.ToPage is { } to ? $" AND ctid < '({to},0)'::tid" : "");
-        using var file = new SnapshotFile(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, schema, GrainFactory);
+        using var file = await SnapshotFile.CreateAsync(store, layout, kafka, lake.Value.FormatOf(work.Table), work.SourceId, work.Table, schema, position, GrainFactory);
         // Read and encoded on the thread pool: each buffer refill would otherwise be a turn through the grain's
         // scheduler, which cost more than a tenth of a chunk's time. Nothing in the loop touches grain state.
         await Task.Run(async () =>
@@ -52,7 +52,7 @@ public sealed class SnapshotChunkGrain(
             using var copy = await conn.BeginTextExportAsync($"COPY (SELECT {columns} FROM {PostgresNames.QuoteQualified(work.Table)} WHERE {range}) TO STDOUT", ct);
             while (await copy.ReadLineAsync(ct) is { } line)
             {
-                file.Add(new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, projection.Row(CopyText.ParseRow(line, source.Columns.Count))));
+                await file.AddAsync(new ChangeEvent(ChangeOperation.Snapshot, position, work.SnapshotTime, null, projection.Row(CopyText.ParseRow(line, source.Columns.Count))));
             }
         }, ct);
         await tx.CommitAsync(ct);

@@ -20,22 +20,22 @@ public sealed class SnapshotFile : IDisposable
     private readonly PartitionAddress _address;
     private readonly TableSchema _schema;
     private readonly ChangeFileWriter? _file;
-    private readonly List<(TableSchema Schema, ChangeEvent Event)>? _rows;
+    private readonly Lake.Iceberg.ChangelogFile.Writer? _changelog;
     private readonly ILakeTableGrain? _committer;
     private readonly KafkaBatch? _bus;
 
-    /// <summary>Starts a chunk file of a table; <paramref name="grains"/> reaches the table's committer on an Iceberg table.</summary>
-    public SnapshotFile(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, LakeFormat format, string sourceId, string table, TableSchema schema, IGrainFactory grains)
+    private SnapshotFile(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, LakeFormat format, string sourceId, string table, TableSchema schema,
+        ILakeTableGrain? committer, IcebergColumns? columns)
     {
         _store = store;
         _layout = layout;
         _format = format;
         _schema = schema;
         _address = new PartitionAddress(sourceId, table, -1);
-        if (format == LakeFormat.Iceberg)
+        if (committer is not null)
         {
-            _rows = [];
-            _committer = grains.GetGrain<ILakeTableGrain>($"{sourceId}|{table}");
+            _committer = committer;
+            _changelog = new Lake.Iceberg.ChangelogFile.Writer(columns!, schema);
         }
         else
         {
@@ -44,14 +44,32 @@ public sealed class SnapshotFile : IDisposable
         _bus = kafka.Begin(_address);
     }
 
+    /// <summary>
+    /// Starts a chunk file of a table whose rows are at <paramref name="position"/>; on an Iceberg table
+    /// <paramref name="grains"/> reaches the table's committer, which gives the columns their field ids.
+    /// </summary>
+    public static async Task<SnapshotFile> CreateAsync(ILakeStore store, LakeLayout layout, KafkaPublisher kafka, LakeFormat format, string sourceId, string table,
+        TableSchema schema, Position position, IGrainFactory grains)
+    {
+        if (format != LakeFormat.Iceberg)
+        {
+            return new SnapshotFile(store, layout, kafka, format, sourceId, table, schema, null, null);
+        }
+        var committer = grains.GetGrain<ILakeTableGrain>($"{sourceId}|{table}");
+        return new SnapshotFile(store, layout, kafka, format, sourceId, table, schema, committer, await committer.ColumnsAsync(schema, position));
+    }
+
     /// <summary>Rows added so far.</summary>
-    public int Count => _file?.Count ?? _rows!.Count;
+    public int Count => _file?.Count ?? (int)_changelog!.Count;
 
     /// <summary>Adds a snapshot row.</summary>
-    public void Add(ChangeEvent change)
+    public async ValueTask AddAsync(ChangeEvent change)
     {
         _file?.Add(_schema, change);
-        _rows?.Add((_schema, change));
+        if (_changelog is not null)
+        {
+            await _changelog.AddAsync(change);
+        }
         _bus?.Add(_schema, change);
     }
 
@@ -62,14 +80,14 @@ public sealed class SnapshotFile : IDisposable
         Lake.Iceberg.IcebergFileMetrics? metrics = null;
         if (_committer is not null)
         {
-            if (_rows!.Count == 0)
+            if (_changelog!.Count == 0)
             {
                 // An empty chunk adds no rows, and Iceberg has no empty data files: only its manifest entry records it.
                 content = [];
             }
             else
             {
-                (content, metrics) = await Lake.Iceberg.ChangelogFile.WriteAsync(await _committer.ColumnsAsync(_schema, position), _rows);
+                (content, metrics) = await _changelog.FinishAsync();
             }
         }
         else
@@ -98,5 +116,9 @@ public sealed class SnapshotFile : IDisposable
     }
 
     /// <inheritdoc />
-    public void Dispose() => _file?.Dispose();
+    public void Dispose()
+    {
+        _file?.Dispose();
+        _changelog?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+    }
 }

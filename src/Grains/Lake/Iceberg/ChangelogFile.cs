@@ -54,82 +54,141 @@ public static class ChangelogFile
     /// <summary>Writes <paramref name="run"/> (one schema version, position order); returns the file and its metrics.</summary>
     public static async Task<(byte[] Content, IcebergFileMetrics Metrics)> WriteAsync(IcebergColumns columns, IReadOnlyList<(TableSchema Schema, ChangeEvent Event)> run)
     {
-        var schema = run[0].Schema;
-        var table = schema.Columns.Select((c, i) => Column.For(ColumnName(c.Name), columns.FieldIds[i], columns.Types[i])).ToArray();
-        var op = new TextColumn("__op", 1, required: true);
-        var lsn = new ValueColumn<long>(new DataField<long>("__lsn") { FieldId = 2 }, required: true);
-        var seq = new ValueColumn<long>(new DataField<long>("__seq") { FieldId = 3 }, required: true);
-        var commit = new ValueColumn<long>(new DataField<long>("__commit_time") { FieldId = 4 }, required: true) { Timestamp = true };
-        var version = new TextColumn("__schema_version", 5, required: true);
-        var before = new TextColumn("__before", 6);
-        var unchanged = new TextColumn("__unchanged", 7);
-        var text = new TextColumn("__text", 8);
-        var key = new TextColumn("__key", 9);
-        Column[] all = [op, lsn, seq, commit, version, before, unchanged, text, key, .. table];
-
-        using var buffer = new MemoryStream();
-        var options = new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = CompressionLevel.Optimal };
-        var line = new JsonLine(new System.Buffers.ArrayBufferWriter<byte>(1024));
-        var names = ChangeFile.NamesOf(schema);
-        var writer = await ParquetWriter.CreateAsync(new ParquetSchema(all.Select(c => (Field)c.Field).ToArray()), buffer, options);
-        PMeta.FileMetaData footer;
-        await using (writer)
+        await using var writer = new Writer(columns, run[0].Schema);
+        foreach (var (_, change) in run)
         {
-            writer.CustomMetadata = new Dictionary<string, string> { ["iceberg.schema"] = columns.SchemaJson };
-            for (var start = 0; start < run.Count; start += RowGroupRows)
+            await writer.AddAsync(change);
+        }
+        return await writer.FinishAsync();
+    }
+
+    /// <summary>
+    /// Builds one changelog file change by change, encoding a row group whenever <see cref="RowGroupRows"/> changes
+    /// wait: a large file (a snapshot chunk) holds one row group's typed columns in memory, not all its changes.
+    /// </summary>
+    public sealed class Writer : IAsyncDisposable
+    {
+        private readonly TableSchema _schema;
+        private readonly IcebergColumns _columns;
+        private readonly Column[] _table;
+        private readonly ValueColumn<long> _lsn = new(new DataField<long>("__lsn") { FieldId = 2 }, required: true);
+        private readonly ValueColumn<long> _seq = new(new DataField<long>("__seq") { FieldId = 3 }, required: true);
+        private readonly ValueColumn<long> _commit = new(new DataField<long>("__commit_time") { FieldId = 4 }, required: true) { Timestamp = true };
+        private readonly TextColumn _op = new("__op", 1, required: true);
+        private readonly TextColumn _version = new("__schema_version", 5, required: true);
+        private readonly TextColumn _before = new("__before", 6);
+        private readonly TextColumn _unchanged = new("__unchanged", 7);
+        private readonly TextColumn _text = new("__text", 8);
+        private readonly TextColumn _key = new("__key", 9);
+        private readonly Column[] _all;
+        private readonly JsonLine _line = new(new System.Buffers.ArrayBufferWriter<byte>(1024));
+        private readonly JsonName[] _names;
+        private readonly MemoryStream _output = new();
+        private ParquetWriter? _writer;
+        private int _buffered;
+        private long _rows;
+
+        /// <summary>Starts a file of changes of <paramref name="schema"/>, written with <paramref name="columns"/>' field ids.</summary>
+        public Writer(IcebergColumns columns, TableSchema schema)
+        {
+            _schema = schema;
+            _columns = columns;
+            _table = schema.Columns.Select((c, i) => Column.For(ColumnName(c.Name), columns.FieldIds[i], columns.Types[i])).ToArray();
+            _all = [_op, _lsn, _seq, _commit, _version, _before, _unchanged, _text, _key, .. _table];
+            _names = ChangeFile.NamesOf(schema);
+        }
+
+        /// <summary>Changes added so far.</summary>
+        public long Count => _rows;
+
+        /// <summary>Adds one change (of the file's schema version).</summary>
+        public async ValueTask AddAsync(ChangeEvent change)
+        {
+            var schema = _schema;
+            _op.Add(ChangeFile.OperationCode(change.Operation));
+            _lsn.Add(checked((long)change.Position.Commit));
+            _seq.Add(change.Position.Sequence);
+            _commit.Add((change.CommitTime.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond);
+            _version.Add(schema.Version);
+            _before.Add(change.Operation == ChangeOperation.Update && change.Before is { } old
+                ? Json(_line, json => ChangeFile.WriteRowValue(json, schema, old, null))
+                : null);
+            _unchanged.Add(change.Unchanged is { Count: > 0 } u ? Json(_line, json => UnchangedNames(json, schema, u)) : null);
+            var row = change.Operation == ChangeOperation.Delete ? change.Before : change.After;
+            _key.Add(KeyTextOf(_line, schema, change));
+            _line.Clear();
+            var overflow = false;
+            for (var i = 0; i < _table.Length; i++)
             {
-                var end = Math.Min(run.Count, start + RowGroupRows);
-                foreach (var c in all)
+                var value = change.Unchanged?.Contains(i) == true ? null : row?[i];
+                if (!_table[i].Add(value))
                 {
-                    c.Clear();
-                }
-                for (var r = start; r < end; r++)
-                {
-                    var change = run[r].Event;
-                    op.Add(ChangeFile.OperationCode(change.Operation));
-                    lsn.Add(checked((long)change.Position.Commit));
-                    seq.Add(change.Position.Sequence);
-                    commit.Add((change.CommitTime.UtcTicks - DateTimeOffset.UnixEpoch.UtcTicks) / TimeSpan.TicksPerMicrosecond);
-                    version.Add(schema.Version);
-                    before.Add(change.Operation == ChangeOperation.Update && change.Before is { } old
-                        ? Json(line, json => ChangeFile.WriteRowValue(json, schema, old, null))
-                        : null);
-                    unchanged.Add(change.Unchanged is { Count: > 0 } u ? Json(line, json => UnchangedNames(json, schema, u)) : null);
-                    var row = change.Operation == ChangeOperation.Delete ? change.Before : change.After;
-                    key.Add(KeyTextOf(line, schema, change));
-                    line.Clear();
-                    var overflow = false;
-                    for (var i = 0; i < table.Length; i++)
+                    // The typed column cannot hold it: null there, the text in __text.
+                    if (!overflow)
                     {
-                        var value = change.Unchanged?.Contains(i) == true ? null : row?[i];
-                        if (!table[i].Add(value))
-                        {
-                            // The typed column cannot hold it: null there, the text in __text.
-                            if (!overflow)
-                            {
-                                line.StartObject();
-                                overflow = true;
-                            }
-                            line.String(names[i], value);
-                        }
+                        _line.StartObject();
+                        overflow = true;
                     }
-                    if (overflow)
-                    {
-                        line.EndObject();
-                    }
-                    text.Add(overflow ? Encoding.UTF8.GetString(line.Output.WrittenSpan) : null);
+                    _line.String(_names[i], value);
                 }
-                using var group = writer.CreateRowGroup();
-                foreach (var c in all)
+            }
+            if (overflow)
+            {
+                _line.EndObject();
+            }
+            _text.Add(overflow ? Encoding.UTF8.GetString(_line.Output.WrittenSpan) : null);
+            _rows++;
+            if (++_buffered == RowGroupRows)
+            {
+                await WriteGroupAsync();
+            }
+        }
+
+        /// <summary>Completes the file: its bytes and its metrics.</summary>
+        public async Task<(byte[] Content, IcebergFileMetrics Metrics)> FinishAsync()
+        {
+            if (_buffered > 0 || _writer is null)
+            {
+                await WriteGroupAsync();
+            }
+            var footer = FooterOf(_writer!);
+            Relabel(footer, _all);
+            await _writer!.DisposeAsync();
+            _writer = null;
+            return (_output.ToArray(), Metrics(footer, _all, _rows));
+        }
+
+        private async Task WriteGroupAsync()
+        {
+            if (_writer is null)
+            {
+                var options = new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = CompressionLevel.Optimal };
+                _writer = await ParquetWriter.CreateAsync(new ParquetSchema(_all.Select(c => (Field)c.Field).ToArray()), _output, options);
+                _writer.CustomMetadata = new Dictionary<string, string> { ["iceberg.schema"] = _columns.SchemaJson };
+            }
+            using (var group = _writer.CreateRowGroup())
+            {
+                foreach (var c in _all)
                 {
                     await c.WriteAsync(group);
                 }
             }
-            footer = FooterOf(writer);
-            Relabel(footer, all);
+            foreach (var c in _all)
+            {
+                c.Clear();
+            }
+            _buffered = 0;
         }
-        var content = buffer.ToArray();
-        return (content, Metrics(footer, all, run.Count));
+
+        /// <inheritdoc />
+        public async ValueTask DisposeAsync()
+        {
+            if (_writer is not null)
+            {
+                await _writer.DisposeAsync();
+            }
+            await _output.DisposeAsync();
+        }
     }
 
     /// <summary>Each change's operation code and <c>__key</c>, as a file of <paramref name="run"/> holds them.</summary>
