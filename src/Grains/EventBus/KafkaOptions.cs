@@ -19,6 +19,15 @@ public sealed class KafkaOptions
     /// <summary>Extra librdkafka producer settings (e.g. <c>security.protocol</c>, <c>sasl.*</c>); never logged.</summary>
     public Dictionary<string, string> Producer { get; set; } = new();
 
+    /// <summary>
+    /// Let a Kafka source name a consumer group outside Saiki's own (<c>saiki-…</c>). Off: a registration could
+    /// otherwise take over another application's group, its partitions and its committed offsets.
+    /// </summary>
+    public bool AllowAnyConsumerGroup { get; set; }
+
+    /// <summary>Prefix of the consumer groups Kafka sources may use.</summary>
+    public const string GROUP_PREFIX = "saiki-";
+
     /// <summary>True when a broker list is configured.</summary>
     public bool Enabled => !string.IsNullOrWhiteSpace(BootstrapServers);
 

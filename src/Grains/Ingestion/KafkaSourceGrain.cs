@@ -27,6 +27,7 @@ public sealed partial class KafkaSourceGrain(
     ILakeStore store,
     LakeLayout layout,
     IOptions<PipelineOptions> pipeline,
+    IOptions<EventBus.KafkaOptions> kafka,
     ILogger<KafkaSourceGrain> logger) : Grain, IKafkaSourceGrain, IRemindable
 {
     /// <summary>Default allowed lateness.</summary>
@@ -78,6 +79,12 @@ public sealed partial class KafkaSourceGrain(
         {
             problems.Add($"source '{spec.Id}' is already registered; remove it first to register it again");
         }
+        if (spec.GroupId is { } group && !group.StartsWith(EventBus.KafkaOptions.GROUP_PREFIX, StringComparison.Ordinal) && !kafka.Value.AllowAnyConsumerGroup)
+        {
+            problems.Add($"groupId '{group}' does not start with '{EventBus.KafkaOptions.GROUP_PREFIX}': a Kafka source may use only Saiki's own consumer groups, " +
+                         $"so it cannot take over another application's partitions and offsets; leave groupId out ({EventBus.KafkaOptions.GROUP_PREFIX}{{id}}) " +
+                         $"or have an operator set {EventBus.KafkaOptions.Section}:AllowAnyConsumerGroup=true");
+        }
         if (spec.DedupWindow is < 1 or > 10_000_000)
         {
             problems.Add($"dedupWindow is {spec.DedupWindow}; it must be between 1 and 10000000");
@@ -94,7 +101,7 @@ public sealed partial class KafkaSourceGrain(
         {
             throw new EventTypeException(problems);
         }
-        state.State = new KafkaSourceState { Spec = spec with { GroupId = spec.GroupId ?? $"saiki-{spec.Id}" } };
+        state.State = new KafkaSourceState { Spec = spec with { GroupId = spec.GroupId ?? $"{EventBus.KafkaOptions.GROUP_PREFIX}{spec.Id}" } };
         await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(KEEP_ALIVE, pipeline.Value.SupervisionInterval, pipeline.Value.SupervisionInterval);
         Start();

@@ -76,6 +76,16 @@ public sealed class RegistrationProbeTests : IAsyncLifetime
         Assert.Empty(LakeKeys());
     }
 
+    [Fact]
+    public async Task AKafkaSourceNamingAnotherApplicationsConsumerGroup_IsRefusedWithTheReason()
+    {
+        var answer = await _silo.Http.PostAsJsonAsync("/api/sources/kafka", new { id = "orders-k", bootstrapServers = "127.0.0.1:9", topic = "orders", groupId = "payments-service" });
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Contains("groupId 'payments-service' does not start with 'saiki-'", await answer.Content.ReadAsStringAsync());
+        Assert.Contains("Saiki:Kafka:AllowAnyConsumerGroup=true", await answer.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.NotFound, (await _silo.Http.GetAsync("/api/sources/kafka/orders-k")).StatusCode);
+    }
+
     private async Task AssertNothingCreatedAsync(TestDatabase db, string id)
     {
         Assert.Equal(HttpStatusCode.NotFound, (await _silo.Http.GetAsync($"/api/sources/{id}")).StatusCode);
