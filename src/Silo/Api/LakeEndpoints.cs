@@ -12,17 +12,23 @@ public static class LakeEndpoints
     {
         var lake = app.MapGroup("/api/lake").WithTags("Lake").RequireAuthorization(ApiAccess.Read);
 
-        lake.MapGet("/{source}/{table}/files", async (string source, string table, ILakeStore store, LakeLayout layout, CancellationToken ct) =>
+        lake.MapGet("/{source}/{table}/files", async (string source, string table, ILakeStore store, LakeLayout layout, CancellationToken ct, int offset = 0, int limit = 1000) =>
             {
+                if (offset < 0 || limit is < 1 or > 10_000)
+                {
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["paging"] = ["offset must be ≥ 0 and limit between 1 and 10000"] });
+                }
                 var entries = new List<ManifestEntry>();
                 await foreach (var e in new Manifest(store, layout).ListTableAsync(source, table, ct))
                 {
                     entries.Add(e);
                 }
-                return entries.OrderBy(e => e.Partition).ThenBy(e => e.First).ToArray();
+                return Results.Ok(entries.OrderBy(e => e.Partition).ThenBy(e => e.First).Skip(offset).Take(limit).ToArray());
             })
             .WithName("ListTableFiles")
-            .WithSummary("The manifest of a table: every lake file with its rows, position range and commit-time range");
+            .WithSummary("The manifest of a table, paged (offset, limit ≤ 10000, default 1000): every lake file with its rows, position range and commit-time range, by partition and position")
+            .Produces<ManifestEntry[]>()
+            .ProducesValidationProblem();
 
         lake.MapGet("/{source}/{table}/schemas", async (string source, string table, ILakeStore store, LakeLayout layout, CancellationToken ct) =>
             {

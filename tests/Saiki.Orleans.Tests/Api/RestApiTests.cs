@@ -67,6 +67,9 @@ public sealed class RestApiTests : IAsyncLifetime
         Assert.True(completeness.GetProperty("completeUpTo").GetDateTimeOffset() > DateTimeOffset.UtcNow.AddMinutes(-5));
         Assert.Equal(HttpStatusCode.NotFound, (await _http.GetAsync($"/api/lake/{s}/{s}.nope/completeness")).StatusCode);
         var files = await _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/{s}.orders/files");
+        var second = await _http.GetFromJsonAsync<JsonElement>($"/api/lake/{s}/{s}.orders/files?offset=1&limit=1");
+        Assert.Equal(files[1].GetProperty("key").GetString(), Assert.Single(second.EnumerateArray()).GetProperty("key").GetString());
+        Assert.Equal(HttpStatusCode.BadRequest, (await _http.GetAsync($"/api/lake/{s}/{s}.orders/files?limit=100000")).StatusCode);
         Assert.Equal(60, files.EnumerateArray().Sum(f => f.GetProperty("rows").GetInt32()));
         foreach (var f in files.EnumerateArray())
         {
