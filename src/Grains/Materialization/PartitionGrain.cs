@@ -69,6 +69,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private MirrorIndex? _index;
     /// <summary>The snapshot chunk files the index holds.</summary>
     private HashSet<string> _indexedChunks = new(StringComparer.Ordinal);
+    /// <summary>The capture run whose first batch last checked the index against the snapshot chunks.</summary>
+    private long? _indexCheckedEpoch;
+    /// <summary>How to take back what the current flush did to the index, file by file, should it fail.</summary>
+    private readonly List<List<(string Key, (string File, long Row)? Before)>> _undo = [];
     /// <summary>Files found in the manifest on activation (after a crash) that the committer may not have yet; handed over once the index gives their deletes.</summary>
     private readonly List<ManifestEntry> _adopted = [];
     /// <summary>Kind of the source feeding this partition, learnt from its batches (an acknowledgement only follows a batch).</summary>
@@ -133,9 +137,11 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         {
             return;
         }
-        if (_format == LakeFormat.Iceberg)
+        if (_format == LakeFormat.Iceberg && _indexCheckedEpoch != batch.Epoch)
         {
+            // Snapshot chunks are all durable before a run streams, so checking once per run is enough.
             await EnsureIndexAsync();
+            _indexCheckedEpoch = batch.Epoch;
         }
         var added = 0;
         foreach (var stand in batch.Events)
@@ -381,18 +387,13 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         {
             var dead = new List<RowRef>();
             _undo.Add(_index!.Apply(key, ChangelogFile.Keys(run), _ => true, dead));
-            iceberg.Add(IcebergFile.Of(entry) with { ValueCounts = metrics.ValueCounts, NullCounts = metrics.NullCounts, ColumnSizes = metrics.ColumnSizes, Deletes = dead });
+            iceberg.Add(metrics.FileOf(entry) with { Deletes = dead });
         }
         SaikiMetrics.FilesWritten.Add(1);
         LakeLog.Flushed(_logger, _address.ToString(), run.Count, key);
         return entry;
     }
 
-    /// <summary>
-    /// Tells the source how far what it sent in the current run is durable: the lake's position, but never past the
-    /// newest change received in this run (after a restart the lake may be ahead of the replay), since a source
-    /// refuses an acknowledgement of anything it did not emit.
-    /// </summary>
     /// <summary>Encodes a run of one schema version in the table's format; Iceberg files also give their column metrics.</summary>
     private async Task<(byte[] Content, IcebergFileMetrics? Metrics)> EncodeAsync(List<(TableSchema Schema, ChangeEvent Event)> run)
     {
@@ -408,19 +409,16 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         return await ChangelogFile.WriteAsync(columns, run);
     }
 
-    private readonly List<List<(string Key, (string File, long Row)? Before)>> _undo = [];
-
     /// <summary>
     /// Builds the mirror index from the table's files, in position order: the snapshot chunks (this partition's keys
     /// of them) and this partition's own files. Deletes found among snapshot rows (a row read by two chunks) are
     /// handed to the committer once per chunk and partition; files adopted after a crash are handed over with the
-    /// deletes they cause. Runs on the first batch, and again when snapshot chunks appeared since (a re-snapshot).
+    /// deletes they cause. Runs on the first batch of each capture run: again when snapshot chunks appeared since (a re-snapshot).
     /// </summary>
     private async Task EnsureIndexAsync()
     {
-        var manifest = new Manifest(_store, _layout);
         var chunks = new List<ManifestEntry>();
-        await foreach (var chunk in manifest.ListSnapshotChunksAsync(_address.SourceId, _address.Table))
+        await foreach (var chunk in _manifest.ListSnapshotChunksAsync(_address.SourceId, _address.Table))
         {
             chunks.Add(chunk);
         }
@@ -433,7 +431,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         var index = new MirrorIndex();
         var handOver = new List<IcebergFile>();
         var files = new List<ManifestEntry>(chunks.Where(c => c.Format == LakeFormat.Iceberg && c.Rows > 0));
-        await foreach (var own in manifest.ListAsync(_address))
+        await foreach (var own in _manifest.ListAsync(_address))
         {
             files.Add(own);
         }
@@ -465,6 +463,11 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
 
     private ILakeTableGrain Committer => GrainFactory.GetGrain<ILakeTableGrain>($"{_address.SourceId}|{_address.Table}");
 
+    /// <summary>
+    /// Tells the source how far what it sent in the current run is durable: the lake's position, but never past the
+    /// newest change received in this run (after a restart the lake may be ahead of the replay), since a source
+    /// refuses an acknowledgement of anything it did not emit.
+    /// </summary>
     private async Task AcknowledgeAsync()
     {
         if (_received is not { } received)

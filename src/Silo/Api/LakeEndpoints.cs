@@ -43,7 +43,7 @@ public static class LakeEndpoints
             .WithSummary("Every schema version of a table: columns with their PostgreSQL types and the key; manifest entries name the version of each file");
 
         lake.MapGet("/{source}/{table}/completeness", async (string source, string table, IGrainFactory grains) =>
-                await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source) is { } info && info.Tables.Contains(table)
+                await CapturingAsync(grains, source, table) is { } info
                     ? Results.Ok(new TableCompleteness(table,
                         info.Snapshot.FirstOrDefault(t => t.Table == table) is { Completed: false } ? null : info.CompleteUpTo))
                     : Results.NotFound())
@@ -75,7 +75,7 @@ public static class LakeEndpoints
 
         lake.MapGet("/{source}/{table}/iceberg", async (string source, string table, IGrainFactory grains, Microsoft.Extensions.Options.IOptions<LakeOptions> lake) =>
                 // Only a captured table of the Iceberg format: nothing is activated for any other name.
-                await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source) is { } info && info.Tables.Contains(table) && lake.Value.FormatOf(table) == LakeFormat.Iceberg
+                await CapturingAsync(grains, source, table) is not null && lake.Value.FormatOf(table) == LakeFormat.Iceberg
                     ? Results.Ok(await grains.GetGrain<ILakeTableGrain>($"{source}|{table}").GetAsync())
                     : Results.NotFound())
             .WithName("GetIcebergTable")
@@ -85,7 +85,7 @@ public static class LakeEndpoints
 
         lake.MapGet("/{source}/{table}/partitions/{partition:int}", async (string source, string table, int partition, IGrainFactory grains) =>
                 // Only a partition of a captured table: a name that is none activates nothing (no grain, no lake listing).
-                await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source) is { } info && info.Tables.Contains(table) && partition >= 0 && partition < info.Partitions
+                await CapturingAsync(grains, source, table) is { } info && partition >= 0 && partition < info.Partitions
                     ? Results.Ok(await grains.GetGrain<IPartitionGrain>(new PartitionAddress(source, table, partition).ToString()).GetAsync())
                     : Results.NotFound())
             .WithName("GetPartition")
@@ -94,6 +94,10 @@ public static class LakeEndpoints
             .Produces(StatusCodes.Status404NotFound);
         return app;
     }
+
+    /// <summary>The source capturing <paramref name="table"/>, from the registry; null when none does (nothing else is asked or activated).</summary>
+    private static async Task<SourceInfo?> CapturingAsync(IGrainFactory grains, string source, string table) =>
+        await grains.GetGrain<ISourceRegistryGrain>(0).GetAsync(source) is { } info && info.Tables.Contains(table) ? info : null;
 }
 
 /// <summary>A captured table's state in the lake.</summary>

@@ -108,7 +108,7 @@ public sealed class SnapshotFile : IDisposable
         await manifest.AddSnapshotChunkAsync(chunk, entry, ct);
         if (metrics is not null)
         {
-            await _committer!.HandOverAsync([IcebergFile.Of(entry) with { ValueCounts = metrics.ValueCounts, NullCounts = metrics.NullCounts, ColumnSizes = metrics.ColumnSizes }]);
+            await _committer!.HandOverAsync([metrics.FileOf(entry)]);
         }
         SaikiMetrics.RowsWritten.Add(Count);
         SaikiMetrics.FilesWritten.Add(1);

@@ -452,4 +452,9 @@ public sealed record IcebergFileMetrics(
     long Rows,
     IReadOnlyDictionary<int, long> ValueCounts,
     IReadOnlyDictionary<int, long> NullCounts,
-    IReadOnlyDictionary<int, long> ColumnSizes);
+    IReadOnlyDictionary<int, long> ColumnSizes)
+{
+    /// <summary>The file the committer takes for a manifest entry written with these metrics.</summary>
+    public IcebergFile FileOf(ManifestEntry entry) =>
+        IcebergFile.Of(entry) with { ValueCounts = ValueCounts, NullCounts = NullCounts, ColumnSizes = ColumnSizes };
+}
