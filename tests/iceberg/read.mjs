@@ -13,7 +13,7 @@
 // icebird is imported.
 //
 // Prints one JSON document: { "rows": [...], "snapshot": <id>, "files": <live data files>,
-// "deleteFiles": <live delete files> } with BigInt as strings, Date as ISO strings, Uint8Array as hex and
+// "deleteFiles": <live delete files>, "dataFiles": [<live data file paths>] } with BigInt as strings, Date as ISO strings, Uint8Array as hex and
 // undefined as null; exits 0. On failure prints the error to stderr and exits 1.
 
 import { readFile } from 'node:fs/promises';
@@ -118,8 +118,9 @@ try {
 
   const rows = await icebergRead({ tableUrl, metadata });
   const live = (await icebergManifests(metadata)).flatMap(m => m.entries).filter(e => e.status !== 2);
-  const files = live.filter(e => !e.data_file.content).length;
-  process.stdout.write(toJson({ rows, snapshot: metadata['current-snapshot-id'], files, deleteFiles: live.length - files }) + '\n');
+  const dataFiles = live.filter(e => !e.data_file.content).map(e => e.data_file.file_path);
+  const files = dataFiles.length;
+  process.stdout.write(toJson({ rows, snapshot: metadata['current-snapshot-id'], files, deleteFiles: live.length - files, dataFiles }) + '\n');
 } catch (error) {
   process.stderr.write(`read.mjs: ${error?.stack ?? error}\n`);
   process.exitCode = 1;

@@ -50,10 +50,13 @@ public sealed record IcebergFile(
     /// <summary>True for a hand-over that carries only <see cref="Deletes"/> (a partition's deletes among snapshot rows), no data file.</summary>
     [Id(13)] public bool DeletesOnly { get; init; }
 
+    /// <summary>For a compacted file, the files it replaces in both tables (it holds their rows, in order).</summary>
+    [Id(14)] public IReadOnlyList<string> Replaces { get; init; } = [];
+
     /// <summary>The file a manifest entry lists, without column metrics (which Iceberg does not require).</summary>
     public static IcebergFile Of(ManifestEntry entry) => new(
         entry.Key, entry.Partition, entry.First, entry.Last, entry.Rows, entry.Bytes, entry.MinCommitTime, entry.MaxCommitTime, entry.SchemaVersion,
-        new Dictionary<int, long>(), new Dictionary<int, long>(), new Dictionary<int, long>());
+        new Dictionary<int, long>(), new Dictionary<int, long>(), new Dictionary<int, long>()) { Replaces = entry.Replaces };
 }
 
 /// <summary>A row of a lake data file: its key and zero-based row number.</summary>

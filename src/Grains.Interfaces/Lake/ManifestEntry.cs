@@ -31,4 +31,11 @@ public sealed record ManifestEntry(
     [property: Id(9)] DateTimeOffset MaxCommitTime,
     [property: Id(10)] DateTimeOffset WrittenAt,
     [property: Id(11)] string SchemaVersion,
-    [property: Id(12)] LakeFormat Format = LakeFormat.JsonLines);
+    [property: Id(12)] LakeFormat Format = LakeFormat.JsonLines)
+{
+    /// <summary>Compaction level: 0 for a flushed file, one more than its inputs' for a file compaction wrote.</summary>
+    [Id(13)] public int Level { get; init; }
+
+    /// <summary>Keys of the files a compacted file holds the rows of, in order (their manifest entries go once it is recorded).</summary>
+    [Id(14)] public IReadOnlyList<string> Replaces { get; init; } = [];
+}

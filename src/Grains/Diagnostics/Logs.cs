@@ -52,6 +52,15 @@ internal static partial class LakeLog
     [LoggerMessage(1212, LogLevel.Warning, "Lake table {Table}: Iceberg commit of {Files} waiting files failed; retrying")]
     public static partial void IcebergCommitFailed(ILogger logger, string table, int files, Exception error);
 
+    [LoggerMessage(1214, LogLevel.Warning, "Lake table {Table}: could not delete expired file {Key}; trying again at the next commit")]
+    public static partial void IcebergPurgeFailed(ILogger logger, string table, string key, Exception error);
+
+    [LoggerMessage(1215, LogLevel.Information, "Partition {Partition}: compacted {Files} files ({Rows} changes, level {Level}) into {Key} in {Milliseconds:F0} ms")]
+    public static partial void Compacted(ILogger logger, string partition, int files, long rows, int level, string key, double milliseconds);
+
+    [LoggerMessage(1216, LogLevel.Warning, "Partition {Partition}: compaction of {Files} files failed; the files stay as they are")]
+    public static partial void CompactionFailed(ILogger logger, string partition, int files, Exception error);
+
     [LoggerMessage(1213, LogLevel.Warning, "Lake table {Table}: {Alert}")]
     public static partial void IcebergSchemaAlert(ILogger logger, string table, string alert);
 

@@ -26,6 +26,12 @@ public static class SaikiMetrics
     /// <summary>Iceberg snapshots committed.</summary>
     public static readonly Counter<long> IcebergCommits = Meter.CreateCounter<long>("saiki.lake.iceberg.commits", "{snapshot}", "Iceberg snapshots committed");
 
+    /// <summary>Expired Iceberg files (replaced data files, old manifests, metadata) deleted from the lake.</summary>
+    public static readonly Counter<long> IcebergFilesPurged = Meter.CreateCounter<long>("saiki.lake.iceberg.files.purged", "{file}", "Expired Iceberg files deleted");
+
+    /// <summary>Data files compaction replaced.</summary>
+    public static readonly Counter<long> FilesCompacted = Meter.CreateCounter<long>("saiki.lake.iceberg.files.compacted", "{file}", "Data files compaction rewrote into larger ones");
+
     /// <summary>Time an Iceberg commit takes (manifest, manifest list, metadata, state).</summary>
     public static readonly Histogram<double> IcebergCommitSeconds = Meter.CreateHistogram<double>("saiki.lake.iceberg.commit.duration", "s", "Time to commit one Iceberg snapshot");
 

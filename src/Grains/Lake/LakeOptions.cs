@@ -50,6 +50,19 @@ public sealed class IcebergLakeOptions
     /// <summary>Snapshots kept in the table metadata (older ones expire: time travel reaches back this far).</summary>
     public int SnapshotsKept { get; set; } = DEFAULT_SNAPSHOTS_KEPT;
 
+    /// <summary>
+    /// Files of the same compaction level in a row that a partition rewrites into one (a level higher): a partition
+    /// keeps fewer than this many files of each level below full size, so each change is rewritten about
+    /// log_CompactFiles(TargetFileBytes / flushed file size) times. 0 turns compaction off.
+    /// </summary>
+    public int CompactFiles { get; set; } = DEFAULT_COMPACT_FILES;
+    /// <summary>Live position-delete files of a mirror table above which the committer rewrites them all into one (dropping deletes of files compaction replaced).</summary>
+    public int MaxDeleteFiles { get; set; } = DEFAULT_MAX_DELETE_FILES;
+
+    /// <summary>Default <see cref="CompactFiles"/>.</summary>
+    public const int DEFAULT_COMPACT_FILES = 8;
+    /// <summary>Default <see cref="MaxDeleteFiles"/>.</summary>
+    public const int DEFAULT_MAX_DELETE_FILES = 16;
     /// <summary>Default <see cref="CommitInterval"/>: 2 s (the Iceberg Kafka Connect sink's default is 5 minutes).</summary>
     public static readonly TimeSpan DEFAULT_COMMIT_INTERVAL = TimeSpan.FromSeconds(2);
     /// <summary>Default <see cref="CommitRows"/>.</summary>
@@ -138,6 +151,14 @@ internal sealed class LakeOptionsValidator : IValidateOptions<LakeOptions>
         if (o.Iceberg.MaxManifests is < 2 or > 10_000)
         {
             errors.Add($"{LakeOptions.Section}:Iceberg:MaxManifests is {o.Iceberg.MaxManifests}; it must be between 2 and 10000");
+        }
+        if (o.Iceberg.CompactFiles is < 0 or 1 or > 1_000)
+        {
+            errors.Add($"{LakeOptions.Section}:Iceberg:CompactFiles is {o.Iceberg.CompactFiles}; it must be 0 (off) or between 2 and 1000");
+        }
+        if (o.Iceberg.MaxDeleteFiles is < 1 or > 10_000)
+        {
+            errors.Add($"{LakeOptions.Section}:Iceberg:MaxDeleteFiles is {o.Iceberg.MaxDeleteFiles}; it must be between 1 and 10000");
         }
         if (o.Iceberg.SnapshotsKept is < 1 or > 100_000)
         {

@@ -35,6 +35,9 @@ public sealed class LakeTableGrain(
 {
     private const string HighWaterKey = "saiki.high-water";
     private const string ChunksKey = "saiki.chunks";
+    private const string RewritesKey = "saiki.rewrites";
+    /// <summary>Compacted files remembered as committed: a partition hands one over again only right after a crash.</summary>
+    private const int RewritesKept = 10_000;
     private readonly IcebergLakeOptions _options = lake.Value.Iceberg;
     private readonly List<string> _alerts = [];
     private readonly Stopwatch _oldestPending = new();
@@ -120,6 +123,11 @@ public sealed class LakeTableGrain(
         var started = Stopwatch.GetTimestamp();
         var pending = s.Pending.ToArray();
         var data = pending.Where(f => !f.DeletesOnly).ToArray();
+        // Compacted files replace the files they hold in both tables; one replaced while still waiting is never added.
+        var replacedKeys = data.SelectMany(f => f.Replaces).ToHashSet(StringComparer.Ordinal);
+        var added = data.Where(f => !replacedKeys.Contains(f.Key)).ToArray();
+        var removed = replacedKeys.Select(store.Location).ToHashSet(StringComparer.Ordinal);
+        var rewrites = data.Where(f => f.Replaces.Count > 0).Select(f => f.Key).ToArray();
         var book = s.Book;
         var current = book.Versions[book.Current!].SchemaId;
         var changelogSchemas = book.Versions.Values.OrderBy(v => v.SchemaId).Select(v => ToSchema(v, IcebergSchemaBook.FieldsOf(v))).ToArray();
@@ -129,47 +137,69 @@ public sealed class LakeTableGrain(
         // Both tables take the same snapshot id and sequence number, so they can share the data manifests.
         var sequence = Math.Max(changelog.LastSequenceNumber, mirror.LastSequenceNumber) + 1;
         var snapshotId = IcebergSnapshot.NewId();
+        // Files the new snapshot no longer lists; older snapshots still do, so they go once those expire.
+        var retired = new List<string>(replacedKeys);
 
         var dataManifests = new List<IcebergManifestFile>(_dataManifests);
-        if (data.Length > 0)
+        if (added.Length > 0)
         {
-            var entries = data.Select(f => new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
+            var entries = added.Select(f => new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
                 IcebergDataFile.DataContent, store.Location(f.Key), IcebergDataFile.Parquet, f.Rows, f.Bytes,
                 f.ColumnSizes.Count > 0 ? f.ColumnSizes : null, f.ValueCounts.Count > 0 ? f.ValueCounts : null, f.NullCounts.Count > 0 ? f.NullCounts : null))).ToArray();
             dataManifests.Add(await WriteManifestAsync(Changelog, $"{snapshotId:x}-m0.avro", changelogSchemas[current], IcebergManifestFile.DataContent, entries, snapshotId, sequence));
         }
-        if (dataManifests.Count > _options.MaxManifests)
+        if (dataManifests.Count > _options.MaxManifests || removed.Count > 0)
         {
-            dataManifests = [await MergeManifestsAsync(Changelog, dataManifests, changelogSchemas[current], IcebergManifestFile.DataContent, snapshotId, sequence)];
+            retired.AddRange(dataManifests.Select(m => KeyOf(m.Path)));
+            dataManifests = [await MergeManifestsAsync(Changelog, dataManifests, changelogSchemas[current], IcebergManifestFile.DataContent, snapshotId, sequence, removed)];
         }
+
         var deleteManifests = new List<IcebergManifestFile>(_deleteManifests);
-        var deletes = pending.SelectMany(f => f.Deletes).Select(d => (Path: store.Location(d.File), d.Row)).Distinct()
-            .OrderBy(d => d.Path, StringComparer.Ordinal).ThenBy(d => d.Row).ToArray();
-        if (deletes.Length > 0)
+        // Deletes of a file replaced in this commit are moot: the compacted file's own deletes cover its dead rows.
+        var deletes = pending.SelectMany(f => f.Deletes).Select(d => (Path: store.Location(d.File), d.Row)).Where(d => !removed.Contains(d.Path)).ToList();
+        if (deleteManifests.Count > 0 && deleteManifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles) + (deletes.Count > 0 ? 1 : 0) > _options.MaxDeleteFiles)
+        {
+            // Every live delete into one file, without the deletes of files no longer in the table.
+            var live = await LivePathsAsync(dataManifests);
+            foreach (var m in deleteManifests)
+            {
+                foreach (var entry in IcebergManifests.ReadManifest(await GetAsync(m.Path), m).Where(e => e.IsLive))
+                {
+                    deletes.AddRange((await PositionDeleteFile.ReadAsync(await GetAsync(entry.File.FilePath))).Where(d => live.Contains(d.Path)));
+                    retired.Add(KeyOf(entry.File.FilePath));
+                }
+                retired.Add(KeyOf(m.Path));
+            }
+            deleteManifests = [];
+        }
+        var sortedDeletes = deletes.Distinct().OrderBy(d => d.Path, StringComparer.Ordinal).ThenBy(d => d.Row).ToArray();
+        if (sortedDeletes.Length > 0)
         {
             var deleteKey = layout.Key($"{_source}/{_table}/{Mirror}/data/deletes-{snapshotId:x}.parquet");
-            var content = await PositionDeleteFile.WriteAsync(deletes);
+            var content = await PositionDeleteFile.WriteAsync(sortedDeletes);
             await store.PutAsync(deleteKey, content);
             var entry = new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
-                IcebergDataFile.PositionDeletesContent, store.Location(deleteKey), IcebergDataFile.Parquet, deletes.Length, content.Length));
+                IcebergDataFile.PositionDeletesContent, store.Location(deleteKey), IcebergDataFile.Parquet, sortedDeletes.Length, content.Length));
             deleteManifests.Add(await WriteManifestAsync(Mirror, $"{snapshotId:x}-d0.avro", mirrorSchemas[current], IcebergManifestFile.DeletesContent, [entry], snapshotId, sequence));
         }
         if (deleteManifests.Count > _options.MaxManifests)
         {
-            deleteManifests = [await MergeManifestsAsync(Mirror, deleteManifests, mirrorSchemas[current], IcebergManifestFile.DeletesContent, snapshotId, sequence)];
+            retired.AddRange(deleteManifests.Select(m => KeyOf(m.Path)));
+            deleteManifests = [await MergeManifestsAsync(Mirror, deleteManifests, mirrorSchemas[current], IcebergManifestFile.DeletesContent, snapshotId, sequence, removed)];
         }
 
         var highWater = new Dictionary<int, Position>(s.HighWater);
-        foreach (var f in data.Where(f => f.Partition >= 0))
+        foreach (var f in added.Where(f => f.Partition >= 0))
         {
             highWater[f.Partition] = highWater.TryGetValue(f.Partition, out var hw) && hw > f.Last ? hw : f.Last;
         }
         var contributions = pending.Where(f => f.Partition < 0).Select(f => f.Key).ToArray();
         var summary = new Dictionary<string, string>
         {
-            ["added-data-files"] = Text(data.Length),
-            ["added-records"] = Text(data.Sum(f => f.Rows)),
-            ["added-files-size"] = Text(data.Sum(f => f.Bytes)),
+            ["added-data-files"] = Text(added.Length),
+            ["added-records"] = Text(added.Sum(f => f.Rows)),
+            ["added-files-size"] = Text(added.Sum(f => f.Bytes)),
+            ["deleted-data-files"] = Text(removed.Count),
             ["total-data-files"] = Text(dataManifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles)),
             ["total-records"] = Text(dataManifests.Sum(m => m.AddedRows + m.ExistingRows)),
             ["saiki.first-position"] = pending.Min(f => f.First).ToString(),
@@ -181,15 +211,22 @@ public sealed class LakeTableGrain(
         {
             summary[ChunksKey] = JsonSerializer.Serialize(contributions);
         }
+        if (rewrites.Length > 0)
+        {
+            summary[RewritesKey] = JsonSerializer.Serialize(rewrites);
+        }
+        // An append adds files only; a commit that also replaces (compaction) or deletes rows is an overwrite, or a replace when it only rewrote.
+        var appended = added.Any(f => f.Replaces.Count == 0);
+        var operation = removed.Count == 0 ? IcebergSnapshot.Append : appended ? IcebergSnapshot.Overwrite : IcebergSnapshot.Replace;
         // The mirror first: the changelog's new version is what a restarted committer takes as done.
         var mirrorSummary = new Dictionary<string, string>(summary)
         {
-            [IcebergSnapshot.OperationKey] = deletes.Length > 0 ? IcebergSnapshot.Overwrite : IcebergSnapshot.Append,
-            ["added-position-deletes"] = Text(deletes.Length),
+            [IcebergSnapshot.OperationKey] = sortedDeletes.Length > 0 || removed.Count > 0 ? IcebergSnapshot.Overwrite : IcebergSnapshot.Append,
+            ["added-position-deletes"] = Text(sortedDeletes.Length),
         };
-        var nextMirror = await CommitTableAsync(Mirror, mirror, s.MirrorVersion, snapshotId, sequence, current, [.. dataManifests, .. deleteManifests], mirrorSummary);
-        summary[IcebergSnapshot.OperationKey] = IcebergSnapshot.Append;
-        var nextChangelog = await CommitTableAsync(Changelog, changelog, s.Version, snapshotId, sequence, current, dataManifests, summary);
+        var (nextMirror, mirrorExpired) = await CommitTableAsync(Mirror, mirror, s.MirrorVersion, snapshotId, sequence, current, [.. dataManifests, .. deleteManifests], mirrorSummary);
+        summary[IcebergSnapshot.OperationKey] = operation;
+        var (nextChangelog, changelogExpired) = await CommitTableAsync(Changelog, changelog, s.Version, snapshotId, sequence, current, dataManifests, summary);
         // From here the new versions are the tables, whether or not saving the state below succeeds.
         (_changelog, _mirror, _dataManifests, _deleteManifests) = (nextChangelog, nextMirror, dataManifests, deleteManifests);
 
@@ -199,8 +236,17 @@ public sealed class LakeTableGrain(
         s.MirrorMetadataJson = nextMirror.ToJson();
         s.HighWater = highWater;
         s.Chunks.UnionWith(contributions);
+        s.Rewrites.AddRange(rewrites);
+        if (s.Rewrites.Count > RewritesKept)
+        {
+            s.Rewrites.RemoveRange(0, s.Rewrites.Count - RewritesKept);
+        }
         s.Pending.RemoveRange(0, pending.Length);
         s.LastCommit = DateTimeOffset.UtcNow;
+        s.Retired.AddRange(retired.Distinct(StringComparer.Ordinal).Select(k => new RetiredFile(k, sequence)));
+        // Metadata and manifest lists of expired snapshots are referenced by nothing current: gone at once.
+        s.Retired.AddRange(mirrorExpired.Concat(changelogExpired).Select(k => new RetiredFile(k, 0)));
+        await PurgeAsync(Math.Min(nextChangelog.Snapshots.Min(x => x.SequenceNumber), nextMirror.Snapshots.Min(x => x.SequenceNumber)));
         await state.WriteStateAsync();
         _oldestPending.Reset();
         if (s.Pending.Count > 0)
@@ -209,35 +255,82 @@ public sealed class LakeTableGrain(
         }
         SaikiMetrics.IcebergCommits.Add(1);
         SaikiMetrics.IcebergCommitSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-        LakeLog.IcebergCommitted(logger, Address, s.Version, snapshotId, data.Length, data.Sum(f => f.Rows));
+        LakeLog.IcebergCommitted(logger, Address, s.Version, snapshotId, added.Length, added.Sum(f => f.Rows));
     }
+
+    /// <summary>
+    /// Deletes the retired files no kept snapshot lists any more: a file retired by the commit of sequence number q is
+    /// listed only by snapshots before q, so it goes once the oldest kept snapshot is at q or later. A file that cannot
+    /// be deleted now stays listed and is tried again at the next commit.
+    /// </summary>
+    private async Task PurgeAsync(long oldestKept)
+    {
+        var s = state.State;
+        var due = s.Retired.Where(r => r.Sequence <= oldestKept).ToArray();
+        var purged = new HashSet<RetiredFile>();
+        foreach (var file in due)
+        {
+            try
+            {
+                await store.DeleteAsync(file.Key);
+                purged.Add(file);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LakeLog.IcebergPurgeFailed(logger, Address, file.Key, e);
+                break;
+            }
+        }
+        s.Retired.RemoveAll(purged.Contains);
+        SaikiMetrics.IcebergFilesPurged.Add(purged.Count);
+    }
+
+    /// <summary>Locations of the data files the manifests list as live.</summary>
+    private async Task<HashSet<string>> LivePathsAsync(IEnumerable<IcebergManifestFile> manifests)
+    {
+        var live = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var m in manifests)
+        {
+            live.UnionWith(IcebergManifests.ReadManifest(await GetAsync(m.Path), m).Where(e => e.IsLive).Select(e => e.File.FilePath));
+        }
+        return live;
+    }
+
+    private async Task<byte[]> GetAsync(string location) =>
+        await store.GetAsync(KeyOf(location)) ?? throw new InvalidOperationException($"{location} of table {Address} is missing");
 
     /// <summary>A table's metadata with the schema book's schemas, created at the first commit.</summary>
     private IcebergTableMetadata Prepare(IcebergTableMetadata? metadata, Guid uuid, string kind, IcebergSchema[] schemas, int current, int lastColumnId) =>
         (metadata ?? IcebergTableMetadata.Create(uuid, store.Location(layout.Key(TablePath(kind))), schemas[current], Properties(kind), NowMs()))
             with { Schemas = schemas, CurrentSchemaId = current, LastColumnId = Math.Max(metadata?.LastColumnId ?? 0, lastColumnId) };
 
-    /// <summary>Writes one table's manifest list and next metadata version (a new name, then the hint); returns the new metadata.</summary>
-    private async Task<IcebergTableMetadata> CommitTableAsync(string kind, IcebergTableMetadata metadata, int version, long snapshotId, long sequence, int schemaId,
+    /// <summary>
+    /// Writes one table's manifest list and next metadata version (a new name, then the hint); returns the new
+    /// metadata and the keys of the manifest lists and metadata files it no longer lists (expired).
+    /// </summary>
+    private async Task<(IcebergTableMetadata Metadata, List<string> Expired)> CommitTableAsync(string kind, IcebergTableMetadata metadata, int version, long snapshotId, long sequence, int schemaId,
         IReadOnlyList<IcebergManifestFile> manifests, Dictionary<string, string> summary)
     {
         var listKey = MetadataKey(kind, $"snap-{snapshotId}-1-{Guid.NewGuid():N}.avro");
         await store.PutAsync(listKey, IcebergManifests.WriteManifestList(snapshotId, metadata.CurrentSnapshotId, sequence, manifests));
         var snapshot = new IcebergSnapshot(snapshotId, metadata.CurrentSnapshotId, sequence, NowMs(), store.Location(listKey), summary, schemaId);
         var next = metadata.WithSnapshot(snapshot, version > 0 ? store.Location(MetadataKey(kind, MetadataName(version))) : null);
+        var expired = new List<string>();
         if (next.Snapshots.Count > _options.SnapshotsKept)
         {
-            // Expired snapshots leave the metadata; their files stay until compaction and orphan cleanup remove them.
             var kept = next.Snapshots.Skip(next.Snapshots.Count - _options.SnapshotsKept).ToArray();
+            expired.AddRange(next.Snapshots.Take(next.Snapshots.Count - _options.SnapshotsKept).Select(x => KeyOf(x.ManifestList)));
             next = next with { Snapshots = kept, SnapshotLog = next.SnapshotLog.Where(l => kept.Any(k => k.SnapshotId == l.SnapshotId)).ToArray() };
         }
         if (next.MetadataLog.Count > _options.SnapshotsKept)
         {
-            next = next with { MetadataLog = next.MetadataLog.Skip(next.MetadataLog.Count - _options.SnapshotsKept).ToArray() };
+            var drop = next.MetadataLog.Count - _options.SnapshotsKept;
+            expired.AddRange(next.MetadataLog.Take(drop).Select(l => KeyOf(l.MetadataFile)));
+            next = next with { MetadataLog = next.MetadataLog.Skip(drop).ToArray() };
         }
         await store.PutAsync(MetadataKey(kind, MetadataName(version + 1)), Encoding.UTF8.GetBytes(next.ToJson()));
         await store.PutAsync(MetadataKey(kind, "version-hint.text"), Encoding.UTF8.GetBytes(Text(version + 1)));
-        return next;
+        return (next, expired);
     }
 
     private async Task<IcebergManifestFile> WriteManifestAsync(string kind, string name, IcebergSchema schema, int content, IReadOnlyList<IcebergManifestEntry> entries, long snapshotId, long sequence)
@@ -291,7 +384,9 @@ public sealed class LakeTableGrain(
 
     private bool IsCommitted(IcebergFile file) => file.Partition < 0
         ? state.State.Chunks.Contains(file.Key)
-        : state.State.HighWater.TryGetValue(file.Partition, out var highWater) && file.Last <= highWater;
+        : file.Replaces.Count > 0
+            ? state.State.Rewrites.Contains(file.Key)
+            : state.State.HighWater.TryGetValue(file.Partition, out var highWater) && file.Last <= highWater;
 
     /// <summary>
     /// A committer may die after writing a metadata version and before saving that it did: the version is in the
@@ -317,6 +412,10 @@ public sealed class LakeTableGrain(
             if (summary.TryGetValue(ChunksKey, out var chunks))
             {
                 s.Chunks.UnionWith(JsonSerializer.Deserialize<string[]>(chunks)!);
+            }
+            if (summary.TryGetValue(RewritesKey, out var rewrites))
+            {
+                s.Rewrites.AddRange(JsonSerializer.Deserialize<string[]>(rewrites)!);
             }
             s.Pending.RemoveAll(IsCommitted);
             s.Version++;
@@ -357,15 +456,16 @@ public sealed class LakeTableGrain(
         return IcebergManifests.ReadManifestList(list);
     }
 
-    /// <summary>One manifest of every live file the manifests list, so a snapshot's manifest list stays short.</summary>
-    private async Task<IcebergManifestFile> MergeManifestsAsync(string kind, List<IcebergManifestFile> manifests, IcebergSchema schema, int content, long snapshotId, long sequence)
+    /// <summary>One manifest of every live file the manifests list except <paramref name="removed"/>, so a snapshot's manifest list stays short.</summary>
+    private async Task<IcebergManifestFile> MergeManifestsAsync(string kind, List<IcebergManifestFile> manifests, IcebergSchema schema, int content, long snapshotId, long sequence,
+        HashSet<string> removed)
     {
         var entries = new List<IcebergManifestEntry>();
         foreach (var m in manifests)
         {
             var bytes = await store.GetAsync(KeyOf(m.Path)) ?? throw new InvalidOperationException($"manifest {m.Path} of table {Address} is missing");
             // Files this commit adds stay ADDED: incremental readers (streaming appends) take a snapshot's ADDED entries as its new files.
-            entries.AddRange(IcebergManifests.ReadManifest(bytes, m).Where(e => e.IsLive)
+            entries.AddRange(IcebergManifests.ReadManifest(bytes, m).Where(e => e.IsLive && !removed.Contains(e.File.FilePath))
                 .Select(e => e.Status == IcebergManifestEntry.Added && e.SnapshotId == snapshotId ? e : e with { Status = IcebergManifestEntry.Existing }));
         }
         return await WriteManifestAsync(kind, $"{snapshotId:x}-merged-{content}.avro", schema, content, entries, snapshotId, sequence);
@@ -429,4 +529,12 @@ public sealed class LakeTableState
     [Id(9)] public int MirrorVersion { get; set; }
     /// <summary>The mirror's current metadata file's content.</summary>
     [Id(10)] public string? MirrorMetadataJson { get; set; }
+    /// <summary>Keys of the latest compacted files committed (a partition may hand one over again after a crash).</summary>
+    [Id(11)] public List<string> Rewrites { get; set; } = [];
+    /// <summary>Files no current snapshot lists, deleted once no kept snapshot does.</summary>
+    [Id(12)] public List<RetiredFile> Retired { get; set; } = [];
 }
+
+/// <summary>A lake file the commit of <paramref name="Sequence"/> stopped listing (0: listed by no kept snapshot).</summary>
+[GenerateSerializer, Immutable]
+public sealed record RetiredFile([property: Id(0)] string Key, [property: Id(1)] long Sequence);

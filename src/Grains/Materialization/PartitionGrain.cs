@@ -77,6 +77,13 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     private readonly List<ManifestEntry> _adopted = [];
     /// <summary>Kind of the source feeding this partition, learnt from its batches (an acknowledgement only follows a batch).</summary>
     private SourceKind _kind;
+    /// <summary>Schema versions seen in batches (a compaction writes its file with the version's columns).</summary>
+    private readonly Dictionary<string, TableSchema> _schemas = new(StringComparer.Ordinal);
+    /// <summary>This partition's own Iceberg files after its newest full-size one, in position order: what compaction may merge.</summary>
+    private List<ManifestEntry> _compactable = [];
+    /// <summary>The compaction running off the grain's turn (reading and writing files only), applied by a later turn.</summary>
+    private Task<Compacted>? _compaction;
+    private int _compactingFiles;
 
     /// <summary>Created by Orleans.</summary>
     public PartitionGrain(
@@ -124,6 +131,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     public override async Task OnDeactivateAsync(DeactivationReason reason, CancellationToken cancellationToken)
     {
         await TryFlushAsync();
+        if (_compaction is not null)
+        {
+            await ApplyCompactionAsync();
+        }
     }
 
     /// <inheritdoc />
@@ -137,6 +148,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         {
             return;
         }
+        _schemas.TryAdd(batch.Schema.Version, batch.Schema);
         if (_format == LakeFormat.Iceberg && _indexCheckedEpoch != batch.Epoch)
         {
             // Snapshot chunks are all durable before a run streams, so checking once per run is enough.
@@ -255,6 +267,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
 
     private async Task OnTickAsync(CancellationToken ct)
     {
+        if (_compaction is { IsCompleted: true })
+        {
+            await ApplyCompactionAsync();
+        }
         if (_buffer.Count > 0 && _bufferAge.Elapsed >= _options.FlushInterval && DateTimeOffset.UtcNow >= _retryAt)
         {
             await TryFlushAsync();
@@ -280,10 +296,15 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         var started = Stopwatch.GetTimestamp();
         try
         {
+            if (_format == LakeFormat.Iceberg && _index is null)
+            {
+                await EnsureIndexAsync();
+            }
             ManifestEntry? last = null;
             var bytes = 0L;
             var files = 0;
             var iceberg = new List<IcebergFile>();
+            var written = new List<ManifestEntry>();
             _undo.Clear();
             for (var start = 0; start < _buffer.Count;)
             {
@@ -294,6 +315,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
                     size += _bufferSizes[end];
                 }
                 last = await WriteFileAsync(_buffer.GetRange(start, end - start), iceberg);
+                written.Add(last);
                 bytes += last.Bytes;
                 files++;
                 start = end;
@@ -323,6 +345,11 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             _bufferBytes = 0;
             _lastError = null;
             _failures = 0;
+            if (iceberg.Count > 0)
+            {
+                written.ForEach(Compactable);
+                await StartCompactionAsync();
+            }
         }
         catch (Exception e)
         {
@@ -430,11 +457,18 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             ?? throw new InvalidOperationException($"source {_address.SourceId} of partition {_address} is not registered");
         var index = new MirrorIndex();
         var handOver = new List<IcebergFile>();
-        var files = new List<ManifestEntry>(chunks.Where(c => c.Format == LakeFormat.Iceberg && c.Rows > 0));
-        await foreach (var own in _manifest.ListAsync(_address))
+        var own = new List<ManifestEntry>();
+        await foreach (var entry in _manifest.ListAsync(_address))
         {
-            files.Add(own);
+            own.Add(entry);
         }
+        // Entries a compacted file replaced are left only when its compaction was cut short: finish it.
+        var replaced = own.SelectMany(e => e.Replaces).ToHashSet(StringComparer.Ordinal);
+        var stale = own.Where(e => replaced.Contains(e.Key)).ToArray();
+        own.RemoveAll(e => replaced.Contains(e.Key));
+        var interrupted = own.Where(e => e.Replaces.Any(r => stale.Any(x => x.Key == r))).ToArray();
+        var files = new List<ManifestEntry>(chunks.Where(c => c.Format == LakeFormat.Iceberg && c.Rows > 0));
+        files.AddRange(own);
         var adopted = _adopted.Select(a => a.Key).ToHashSet(StringComparer.Ordinal);
         foreach (var file in files.OrderBy(f => f.First).ThenBy(f => f.Partition))
         {
@@ -452,13 +486,183 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
                 handOver.Add(IcebergFile.Of(file) with { Deletes = dead });
             }
         }
+        // A compacted file's dead rows are the rows no live key points at, whichever later file made them dead.
+        handOver.AddRange(interrupted.Select(c => IcebergFile.Of(c) with { Deletes = index.DeadRows(new Dictionary<string, long> { [c.Key] = 0 }, c.Key, c.Rows) }));
         if (handOver.Count > 0)
         {
             await Committer.HandOverAsync(handOver);
         }
+        foreach (var entry in stale)
+        {
+            await _store.DeleteAsync(_layout.ManifestKey(_address, entry.Last));
+        }
         _adopted.Clear();
         _index = index;
         _indexedChunks = chunks.Select(c => c.Key).ToHashSet(StringComparer.Ordinal);
+        _compactable = [];
+        own.Where(e => e.Format == LakeFormat.Iceberg).ToList().ForEach(Compactable);
+    }
+
+    /// <summary>Adds a file of this partition to the compaction candidates; a full-size file ends every run before it.</summary>
+    private void Compactable(ManifestEntry file)
+    {
+        if (file.Bytes >= _options.TargetFileBytes / 2)
+        {
+            _compactable.Clear();
+            return;
+        }
+        _compactable.Add(file);
+    }
+
+    /// <summary>A compacted file written off the grain's turn, and where each input's rows start in it.</summary>
+    private sealed record Compacted(ManifestEntry[] Inputs, string Key, long Bytes, IcebergFileMetrics Metrics, Dictionary<string, long> Offsets, TimeSpan Took);
+
+    /// <summary>
+    /// Starts compacting when this partition's newest files include <see cref="IcebergLakeOptions.CompactFiles"/> in
+    /// a row of the same level and schema version: the oldest of them that fit in the target file size are appended,
+    /// column by column, into one file a level higher (a file of half the target or more is full and never merged again).
+    /// Only reading and writing the files runs off the grain's turn; ingestion goes on meanwhile, and
+    /// <see cref="ApplyCompactionAsync"/> records the result in a turn of its own.
+    /// </summary>
+    private async Task StartCompactionAsync()
+    {
+        var need = _lake.Iceberg.CompactFiles;
+        if (need == 0 || _compaction is not null || _compactable.Count < need)
+        {
+            return;
+        }
+        var newest = _compactable[^1];
+        var start = _compactable.Count;
+        while (start > 0 && _compactable[start - 1].Level == newest.Level && _compactable[start - 1].SchemaVersion == newest.SchemaVersion)
+        {
+            start--;
+        }
+        if (_compactable.Count - start < need)
+        {
+            return;
+        }
+        var inputs = new List<ManifestEntry>();
+        var bytes = 0L;
+        for (var i = start; i < _compactable.Count && (inputs.Count < 2 || bytes + _compactable[i].Bytes <= _options.TargetFileBytes); i++)
+        {
+            inputs.Add(_compactable[i]);
+            bytes += _compactable[i].Bytes;
+        }
+        var schema = await SchemaAsync(newest.SchemaVersion);
+        if (!_columns.TryGetValue(schema.Version, out var columns))
+        {
+            _columns[schema.Version] = columns = await Committer.ColumnsAsync(schema, inputs[0].First);
+        }
+        var key = _layout.DataKey(_address, inputs[0].First, inputs[^1].Last, inputs[0].MinCommitTime, LakeFormat.Iceberg);
+        var store = _store;
+        var files = inputs.ToArray();
+        _compactingFiles = files.Length;
+        _compaction = Task.Run(() => RewriteAsync(store, files, columns, schema, key));
+    }
+
+    private static async Task<Compacted> RewriteAsync(ILakeStore store, ManifestEntry[] inputs, IcebergColumns columns, TableSchema schema, string key)
+    {
+        var started = Stopwatch.GetTimestamp();
+        await using var writer = new ChangelogFile.Writer(columns, schema);
+        var offsets = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var input in inputs)
+        {
+            offsets[input.Key] = writer.Count;
+            await writer.AppendAsync(await store.GetAsync(input.Key) ?? throw new InvalidOperationException($"lake file {input.Key} is missing"));
+            if (writer.Count - offsets[input.Key] != input.Rows)
+            {
+                throw new InvalidDataException($"lake file {input.Key} holds {writer.Count - offsets[input.Key]} rows; its manifest entry says {input.Rows}");
+            }
+        }
+        var (content, metrics) = await writer.FinishAsync();
+        await store.PutAsync(key, content);
+        return new Compacted(inputs, key, content.Length, metrics, offsets, Stopwatch.GetElapsedTime(started));
+    }
+
+    /// <summary>
+    /// Records a finished compaction: the compacted file's manifest entry (it takes the newest input's key, so the
+    /// manifest never lists fewer rows than before), then its hand-over with its dead rows (which the committer
+    /// commits as one snapshot that replaces the inputs in both tables), then the index moves to it and the other
+    /// inputs' entries go. Should the hand-over fail, the index is rebuilt from the manifest before the next flush,
+    /// and the rebuild hands the compacted file over again.
+    /// </summary>
+    private async Task ApplyCompactionAsync()
+    {
+        var task = _compaction!;
+        _compaction = null;
+        Compacted done;
+        try
+        {
+            done = await task;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            SaikiMetrics.FlushErrors.Add(1);
+            LakeLog.CompactionFailed(_logger, _address.ToString(), _compactingFiles, e);
+            return;
+        }
+        var inputs = done.Inputs;
+        if (_index is null || !inputs.All(i => _compactable.Any(c => c.Key == i.Key)))
+        {
+            return; // the index was rebuilt meanwhile; the next compaction starts from what it found
+        }
+        var entry = new ManifestEntry(done.Key, _address.SourceId, _address.Table, _address.Partition, checked((int)done.Metrics.Rows), done.Bytes,
+            inputs[0].First, inputs[^1].Last, inputs.Min(i => i.MinCommitTime), inputs.Max(i => i.MaxCommitTime), DateTimeOffset.UtcNow,
+            inputs[0].SchemaVersion, LakeFormat.Iceberg)
+        {
+            Level = inputs.Max(i => i.Level) + 1,
+            Replaces = inputs.Select(i => i.Key).ToArray(),
+        };
+        try
+        {
+            await _manifest.AddAsync(_address, entry);
+            await Committer.HandOverAsync([done.Metrics.FileOf(entry) with { Deletes = _index.DeadRows(done.Offsets, done.Key, done.Metrics.Rows) }]);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            _index = null;
+            SaikiMetrics.FlushErrors.Add(1);
+            LakeLog.CompactionFailed(_logger, _address.ToString(), inputs.Length, e);
+            return;
+        }
+        _index.Move(done.Offsets, done.Key);
+        var at = _compactable.FindIndex(c => c.Key == inputs[0].Key);
+        _compactable.RemoveAll(c => done.Offsets.ContainsKey(c.Key));
+        var after = _compactable.Skip(at).ToArray();
+        _compactable.RemoveRange(at, _compactable.Count - at);
+        Compactable(entry);
+        foreach (var file in after)
+        {
+            Compactable(file);
+        }
+        foreach (var input in inputs[..^1])
+        {
+            try
+            {
+                await _store.DeleteAsync(_layout.ManifestKey(_address, input.Last));
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Left for the next index rebuild, which skips and removes entries a compacted file replaced.
+                LakeLog.CompactionFailed(_logger, _address.ToString(), inputs.Length, e);
+            }
+        }
+        SaikiMetrics.FilesCompacted.Add(inputs.Length);
+        LakeLog.Compacted(_logger, _address.ToString(), inputs.Length, done.Metrics.Rows, entry.Level, done.Key, done.Took.TotalMilliseconds);
+        await StartCompactionAsync();
+    }
+
+    /// <summary>A schema version of this partition's table, from its batches or the lake's schema records.</summary>
+    private async Task<TableSchema> SchemaAsync(string version)
+    {
+        if (!_schemas.TryGetValue(version, out var schema))
+        {
+            await foreach (var known in _manifest.ListSchemasAsync(_address.SourceId, _address.Table))
+            {
+                _schemas.TryAdd(known.Version, known);
+            }
+        }
+        return _schemas.TryGetValue(version, out schema) ? schema : throw new InvalidOperationException($"schema version {version} of {_address.Table} is not in the lake");
     }
 
     private ILakeTableGrain Committer => GrainFactory.GetGrain<ILakeTableGrain>($"{_address.SourceId}|{_address.Table}");

@@ -129,7 +129,8 @@ public static class IcebergChangelog
 
     /// <summary>The mirror table as icebird reads it (position deletes applied), by the text of its <c>id</c> column.</summary>
     public static async Task<Dictionary<string, JsonElement>> ReadMirrorAsync(this PipelineCluster cluster, string source, string table) =>
-        (await cluster.ReadChangelogAsync(source, table, mirror: true)).GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("id").GetRawText());
+        (await cluster.ReadChangelogAsync(source, table, mirror: true)).GetProperty("rows").EnumerateArray()
+            .ToDictionary(r => r.GetProperty("id") is var id && id.ValueKind == JsonValueKind.String ? id.GetString()! : id.GetRawText()); // long ids come as strings
 
     /// <summary>The replay of <paramref name="table"/>'s changelog as icebird reads it.</summary>
     public static async Task<ChangelogReplay> ReplayChangelogAsync(this PipelineCluster cluster, string source, string table, IReadOnlyList<string> keyColumns) =>

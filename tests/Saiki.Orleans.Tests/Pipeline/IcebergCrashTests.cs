@@ -17,14 +17,19 @@ public sealed class IcebergCrashCluster : PipelineCluster
         new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.300"),
         // Manifests merge every few commits, so crashes also land on merging commits and on merged manifest lists.
         new("Saiki:Lake:Iceberg:MaxManifests", "4"),
+        // Partitions compact every two files and old snapshots expire fast, so crashes also land on rewrites and purges.
+        new("Saiki:Lake:Iceberg:CompactFiles", "2"),
+        new("Saiki:Lake:Iceberg:MaxDeleteFiles", "3"),
+        new("Saiki:Lake:Iceberg:SnapshotsKept", "5"),
     ];
 }
 
 /// <summary>
 /// Crashes in the middle of an Iceberg lake's work: the silo holding a table's committer, then the silo holding one
 /// of its partitions, die without warning while PostgreSQL keeps changing. Once the cluster has recovered,
-/// icebird's replay of each changelog table equals the table, every streamed change is in it exactly once, and
-/// nothing waits uncommitted.
+/// icebird's replay of each changelog table equals the table, every streamed change is in it exactly once,
+/// nothing waits uncommitted, and icebird reads each mirror table as exactly the table. Partitions compact every
+/// two files and snapshots expire after five, so the crashes also hit rewrites and purges.
 /// </summary>
 public sealed class IcebergCrashTests(IcebergCrashCluster fixture) : IClassFixture<IcebergCrashCluster>
 {
@@ -97,6 +102,10 @@ public sealed class IcebergCrashTests(IcebergCrashCluster fixture) : IClassFixtu
                 () => fixture.Cluster.Client.GetGrain<ILakeTableGrain>($"{s}|{table}").GetAsync(), i => i.PendingFiles == 0);
             Assert.Equal(0, info.PendingFiles);
             Assert.Equal(replay.Changes.Count, info.Rows);
+            // The mirror, with its position deletes (some aimed at compacted files), is exactly the table.
+            var mirror = await Eventually.MatchAsync(() => fixture.ReadMirrorAsync(s, table),
+                m => m.Count == expected.Count && m.Keys.All(expected.ContainsKey), TimeSpan.FromSeconds(30));
+            Assert.Equal(expected.Keys.Order(), mirror.Keys.Order());
 
             if (table == accounts)
             {

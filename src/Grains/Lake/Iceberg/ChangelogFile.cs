@@ -81,6 +81,7 @@ public static class ChangelogFile
         private readonly TextColumn _text = new("__text", 8);
         private readonly TextColumn _key = new("__key", 9);
         private readonly Column[] _all;
+        private readonly ParquetSchema _parquetSchema;
         private readonly JsonLine _line = new(new System.Buffers.ArrayBufferWriter<byte>(1024));
         private readonly JsonName[] _names;
         private readonly MemoryStream _output = new();
@@ -95,6 +96,7 @@ public static class ChangelogFile
             _columns = columns;
             _table = schema.Columns.Select((c, i) => Column.For(ColumnName(c.Name), columns.FieldIds[i], columns.Types[i])).ToArray();
             _all = [_op, _lsn, _seq, _commit, _version, _before, _unchanged, _text, _key, .. _table];
+            _parquetSchema = new ParquetSchema(_all.Select(c => (Field)c.Field).ToArray());
             _names = ChangeFile.NamesOf(schema);
         }
 
@@ -144,6 +146,41 @@ public static class ChangelogFile
             }
         }
 
+        /// <summary>
+        /// Adds every row of an earlier file of this schema version, in row order and as stored (compaction): each
+        /// column is read back in the type it was written in, so values pass through without their text forms.
+        /// </summary>
+        public async Task AppendAsync(byte[] content)
+        {
+            using var stream = new MemoryStream(content);
+            await using var reader = await ParquetReader.CreateAsync(stream);
+            var stored = reader.Schema.DataFields.Select(f => f.Name).ToHashSet(StringComparer.Ordinal);
+            var missing = _all.FirstOrDefault(c => !stored.Contains(c.Field.Name));
+            if (missing is not null)
+            {
+                throw new InvalidDataException($"a file appended to a changelog file of schema version {_schema.Version} has no column {missing.Field.Name}");
+            }
+            for (var g = 0; g < reader.RowGroupCount; g++)
+            {
+                using var group = reader.OpenRowGroupReader(g);
+                var count = checked((int)group.RowCount);
+                if (_buffered > 0 && _buffered + count > RowGroupRows)
+                {
+                    await WriteGroupAsync();
+                }
+                foreach (var c in _all)
+                {
+                    await c.ReadAsync(group, count);
+                }
+                _rows += count;
+                _buffered += count;
+                if (_buffered >= RowGroupRows)
+                {
+                    await WriteGroupAsync();
+                }
+            }
+        }
+
         /// <summary>Completes the file: its bytes and its metrics.</summary>
         public async Task<(byte[] Content, IcebergFileMetrics Metrics)> FinishAsync()
         {
@@ -163,7 +200,7 @@ public static class ChangelogFile
             if (_writer is null)
             {
                 var options = new ParquetOptions { CompressionMethod = CompressionMethod.Zstd, CompressionLevel = CompressionLevel.Optimal };
-                _writer = await ParquetWriter.CreateAsync(new ParquetSchema(_all.Select(c => (Field)c.Field).ToArray()), _output, options);
+                _writer = await ParquetWriter.CreateAsync(_parquetSchema, _output, options);
                 _writer.CustomMetadata = new Dictionary<string, string> { ["iceberg.schema"] = _columns.SchemaJson };
             }
             using (var group = _writer.CreateRowGroup())
@@ -331,6 +368,11 @@ public static class ChangelogFile
 
         public abstract Task WriteAsync(ParquetRowGroupWriter group);
 
+        /// <summary>Adds the <paramref name="count"/> values of this column in a row group of a file written with the same column.</summary>
+        /// <remarks>Read with this column's own field (attached to the writer's schema): it names the column's physical
+        /// type (int64 microseconds for timestamps), where the file's schema would name the logical one.</remarks>
+        public abstract Task ReadAsync(ParquetRowGroupReader group, int count);
+
         public static Column For(string name, int id, string type)
         {
             switch (type)
@@ -401,6 +443,34 @@ public static class ChangelogFile
             _levels.Clear();
         }
 
+        public override async Task ReadAsync(ParquetRowGroupReader group, int count)
+        {
+            if (required)
+            {
+                var present = new T[count];
+                await group.ReadAsync<T>(dataField, present.AsMemory(), null);
+                foreach (var value in present)
+                {
+                    Add(value);
+                }
+                return;
+            }
+            var values = new T?[count];
+            await group.ReadAsync<T>(dataField, values.AsMemory(), null);
+            foreach (var value in values)
+            {
+                if (value is { } v)
+                {
+                    Add(v);
+                }
+                else
+                {
+                    _levels.Add(0);
+                    TotalNulls++;
+                }
+            }
+        }
+
         public override Task WriteAsync(ParquetRowGroupWriter group) => required
             ? group.WriteAsync<T>(dataField, _values.ToArray().AsMemory())
             : group.WriteAllPartsAsync<T>(dataField, _values.ToArray().AsMemory(), _levels.ToArray().AsMemory(), null, CancellationToken.None);
@@ -424,6 +494,16 @@ public static class ChangelogFile
 
         public override void Clear() => _values.Clear();
 
+        public override async Task ReadAsync(ParquetRowGroupReader group, int count)
+        {
+            var values = new string?[count];
+            await group.ReadAsync(_field, values.AsMemory(), null);
+            foreach (var value in values)
+            {
+                Add(value);
+            }
+        }
+
         public override Task WriteAsync(ParquetRowGroupWriter group) => group.WriteAsync(_field, _values);
     }
 
@@ -442,6 +522,14 @@ public static class ChangelogFile
         }
 
         public override void Clear() => _values.Clear();
+
+        public override async Task ReadAsync(ParquetRowGroupReader group, int count)
+        {
+            var values = new byte[]?[count];
+            await group.ReadAsync(_field, values.AsMemory()!, null);
+            _values.AddRange(values);
+            TotalNulls += values.Count(v => v is null);
+        }
 
         public override Task WriteAsync(ParquetRowGroupWriter group) => group.WriteAsync(_field, _values!);
     }

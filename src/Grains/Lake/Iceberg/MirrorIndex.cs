@@ -83,6 +83,46 @@ public sealed class MirrorIndex
         }
     }
 
+    /// <summary>
+    /// The rows of a file that holds the rows of <paramref name="offsets"/>' files one after another (a compacted file of
+    /// <paramref name="rows"/> rows: row r of file f is its row offsets[f] + r) that would hold no live key: the compacted
+    /// file's position deletes. Changes nothing; <see cref="Move"/> does, once the file is recorded.
+    /// </summary>
+    public List<RowRef> DeadRows(IReadOnlyDictionary<string, long> offsets, string target, long rows)
+    {
+        var live = new bool[rows];
+        foreach (var (file, row) in _live.Values)
+        {
+            if (offsets.TryGetValue(file, out var offset))
+            {
+                live[offset + row] = true;
+            }
+        }
+        var dead = new List<RowRef>();
+        for (var row = 0L; row < rows; row++)
+        {
+            if (!live[row])
+            {
+                dead.Add(new RowRef(target, row));
+            }
+        }
+        return dead;
+    }
+
+    /// <summary>Points the live keys of <paramref name="offsets"/>' files at their rows in <paramref name="target"/> (see <see cref="DeadRows"/>).</summary>
+    public void Move(IReadOnlyDictionary<string, long> offsets, string target)
+    {
+        foreach (var key in _live.Keys)
+        {
+            // In place: the dictionary's shape does not change, so enumerating it stays valid.
+            ref var entry = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrNullRef(_live, key);
+            if (offsets.TryGetValue(entry.File, out var offset))
+            {
+                entry = (target, offset + entry.Row);
+            }
+        }
+    }
+
     /// <summary>Forgets everything (before a rebuild).</summary>
     public void Clear() => _live.Clear();
 }

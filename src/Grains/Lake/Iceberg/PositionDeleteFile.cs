@@ -27,4 +27,28 @@ public static class PositionDeleteFile
         }
         return buffer.ToArray();
     }
+
+    /// <summary>The rows of a position-delete file (to rewrite delete files into one).</summary>
+    public static async Task<List<(string Path, long Row)>> ReadAsync(byte[] content)
+    {
+        using var stream = new MemoryStream(content);
+        await using var reader = await ParquetReader.CreateAsync(stream);
+        var path = reader.Schema.DataFields.First(f => f.Name == IcebergPositionDeletes.FilePathColumn);
+        var pos = reader.Schema.DataFields.First(f => f.Name == IcebergPositionDeletes.PosColumn);
+        var rows = new List<(string, long)>();
+        for (var g = 0; g < reader.RowGroupCount; g++)
+        {
+            using var group = reader.OpenRowGroupReader(g);
+            var count = checked((int)group.RowCount);
+            var paths = new string?[count];
+            var positions = new long[count];
+            await group.ReadAsync(path, paths.AsMemory(), null);
+            await group.ReadAsync<long>(pos, positions.AsMemory(), null);
+            for (var i = 0; i < count; i++)
+            {
+                rows.Add((paths[i]!, positions[i]));
+            }
+        }
+        return rows;
+    }
 }

@@ -12,7 +12,7 @@ namespace Saiki.Orleans.Tests.Lake.Iceberg;
 /// PostgreSQL writes the rows, the changelog file is written from their text form as capture sees it, and DuckDB
 /// (software this project did not write) reads the file. Each value is compared in a canonical form both databases
 /// compute themselves (exact digits, epoch microseconds, hex), type by type; values a typed column cannot hold are
-/// null there and kept, exactly, in <c>__text</c>.
+/// null there and kept, exactly, in <c>__text</c>. A compacted file (earlier files appended column by column) reads the same.
 /// </summary>
 public sealed class ChangelogTypeTests
 {
@@ -85,6 +85,22 @@ public sealed class ChangelogTypeTests
         var (content, metrics) = await ChangelogFile.WriteAsync(iceberg, run);
         Assert.Equal(5, metrics.Rows);
 
+        // Compaction's form of the same rows: two files of them appended, column by column, into one.
+        await using var compacting = new ChangelogFile.Writer(iceberg, schema);
+        await compacting.AppendAsync((await ChangelogFile.WriteAsync(iceberg, run[..2])).Content);
+        await compacting.AppendAsync((await ChangelogFile.WriteAsync(iceberg, run[2..])).Content);
+        var (compacted, compactedMetrics) = await compacting.FinishAsync();
+        Assert.Equal(5, compactedMetrics.Rows);
+        Assert.Equal(metrics.NullCounts, compactedMetrics.NullCounts);
+
+        foreach (var file in new[] { content, compacted })
+        {
+            await CheckAsync(db, t, rows, file);
+        }
+    }
+
+    private static async Task CheckAsync(TestDatabase db, string t, IReadOnlyDictionary<string, Dictionary<string, string?>> rows, byte[] content)
+    {
         var path = Path.Combine(Path.GetTempPath(), $"changelog-{Guid.NewGuid():N}.parquet");
         await File.WriteAllBytesAsync(path, content);
         try
