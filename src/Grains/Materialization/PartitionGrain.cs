@@ -47,6 +47,8 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     /// the same files (and so writes the same keys).</summary>
     private readonly List<long> _bufferSizes = new();
     private long _bufferBytes;
+    /// <summary>Changes (from the start of the buffer) a failed flush covered: its retry flushes exactly these; 0 when none failed.</summary>
+    private int _pinned;
     private readonly FileSizeEstimator _sizes;
     private readonly LakeOptions _lake;
     private LakeFormat _format;
@@ -306,11 +308,15 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             var iceberg = new List<IcebergFile>();
             var written = new List<ManifestEntry>();
             _undo.Clear();
-            for (var start = 0; start < _buffer.Count;)
+            // A retry flushes exactly the changes the failed attempt did, cut the same way, so it writes the same
+            // files under the same keys (the failed attempt's hand-over may have reached the committer); changes
+            // buffered since wait for the next flush.
+            var count = _pinned > 0 ? _pinned : _buffer.Count;
+            for (var start = 0; start < count;)
             {
                 var version = _buffer[start].Schema.Version;
                 var end = start;
-                for (var size = 0L; end < _buffer.Count && _buffer[end].Schema.Version == version && size < _options.TargetFileBytes; end++)
+                for (var size = 0L; end < count && _buffer[end].Schema.Version == version && size < _options.TargetFileBytes; end++)
                 {
                     size += _bufferSizes[end];
                 }
@@ -330,19 +336,25 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             s.Durable = last!.Last;
             s.Epoch = _epoch;
             s.NextSequence = _nextSequence;
-            s.RowsWritten += _buffer.Count;
+            s.RowsWritten += count;
             s.FilesWritten += files;
             s.LastFlush = last.WrittenAt;
             s.LastCommitTime = last.MaxCommitTime;
             await _state.WriteStateAsync();
 
-            await RouteToProcessesAsync();
-            SaikiMetrics.RowsWritten.Add(_buffer.Count);
+            var flushed = _buffer.GetRange(0, count);
+            await RouteToProcessesAsync(flushed);
+            SaikiMetrics.RowsWritten.Add(count);
             SaikiMetrics.BytesWritten.Add(bytes);
             SaikiMetrics.FlushSeconds.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
-            _buffer.Clear();
-            _bufferSizes.Clear();
-            _bufferBytes = 0;
+            _buffer.RemoveRange(0, count);
+            _bufferBytes -= _bufferSizes.Take(count).Sum();
+            _bufferSizes.RemoveRange(0, count);
+            _pinned = 0;
+            if (_buffer.Count > 0)
+            {
+                _bufferAge.Restart();
+            }
             _lastError = null;
             _failures = 0;
             if (iceberg.Count > 0)
@@ -360,6 +372,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
             }
             _undo.Clear();
             // Keep everything buffered: the checkpoint does not move, and the next attempt writes the same keys.
+            _pinned = _pinned > 0 ? _pinned : _buffer.Count;
             _failures++;
             _lastError = e.Message;
             _retryAt = DateTimeOffset.UtcNow + TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, Math.Min(_failures, 10))));
@@ -375,12 +388,12 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     /// source hears they are durable (so a source's "complete up to" time covers what monitoring has received).
     /// Monitoring failing does not fail the flush: the lake is the record.
     /// </summary>
-    private async Task RouteToProcessesAsync()
+    private async Task RouteToProcessesAsync(List<(TableSchema Schema, ChangeEvent Event)> flushed)
     {
         try
         {
             var streams = this.GetStreamProvider(SaikiNames.StreamProvider);
-            foreach (var (key, events) in _processes.Route(_address, _buffer))
+            foreach (var (key, events) in _processes.Route(_address, flushed))
             {
                 var stream = streams.GetStream<ProcessEventBatch>(StreamId.Create(ProcessCatalog.StreamNamespace, key));
                 foreach (var chunk in events.Chunk(ProcessCatalog.MAX_BATCH))
@@ -391,7 +404,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            ProcessLog.RoutingFailed(_logger, _address.ToString(), _buffer.Count, e);
+            ProcessLog.RoutingFailed(_logger, _address.ToString(), flushed.Count, e);
         }
     }
 
@@ -458,9 +471,14 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         var index = new MirrorIndex();
         var handOver = new List<IcebergFile>();
         var own = new List<ManifestEntry>();
+        // Only files up to the durable position: one past it is a flush that failed after writing it, whose retry
+        // writes and indexes it again (indexing it here as well would make its rows delete themselves).
         await foreach (var entry in _manifest.ListAsync(_address))
         {
-            own.Add(entry);
+            if (entry.Last <= _state.State.Durable)
+            {
+                own.Add(entry);
+            }
         }
         // Entries a compacted file replaced are left only when its compaction was cut short: finish it.
         var replaced = own.SelectMany(e => e.Replaces).ToHashSet(StringComparer.Ordinal);

@@ -20,6 +20,9 @@ public sealed class ApiOptions
     public List<string> WriteTokens { get; set; } = [];
     /// <summary>Bearer tokens of operators: everything writers may, plus the Orleans dashboard.</summary>
     public List<string> OperatorTokens { get; set; } = [];
+    /// <summary>Bearer tokens that may only read (dashboards, warehouses on the Iceberg catalog). With any configured,
+    /// reads need a token (any of the three lists). Readers do not see webhook URLs or source error texts.</summary>
+    public List<string> ReadTokens { get; set; } = [];
     /// <summary>Require a token (any configured one) for reads as well.</summary>
     public bool RequireTokenForReads { get; set; }
     /// <summary>Accept open writes (no tokens) on an address other than loopback. Without it such a silo refuses
@@ -27,6 +30,9 @@ public sealed class ApiOptions
     public bool AllowOpenWrites { get; set; }
 
     internal bool Open => WriteTokens.Count == 0 && OperatorTokens.Count == 0;
+
+    /// <summary>Reads need a token: asked for, or implied by read tokens.</summary>
+    internal bool TokenForReads => RequireTokenForReads || ReadTokens.Count > 0;
 }
 
 internal sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
@@ -37,31 +43,28 @@ internal sealed class ApiOptionsValidator : IValidateOptions<ApiOptions>
     {
         var errors = new List<string>();
         // Never echo a token: name its list and position only.
-        for (var i = 0; i < o.WriteTokens.Count; i++)
+        foreach (var (list, tokens) in new[] { ("WriteTokens", o.WriteTokens), ("OperatorTokens", o.OperatorTokens), ("ReadTokens", o.ReadTokens) })
         {
-            if ((o.WriteTokens[i]?.Length ?? 0) < MIN_TOKEN_LENGTH)
+            for (var i = 0; i < tokens.Count; i++)
             {
-                errors.Add($"{ApiOptions.Section}:WriteTokens:{i} is shorter than {MIN_TOKEN_LENGTH} characters");
+                if ((tokens[i]?.Length ?? 0) < MIN_TOKEN_LENGTH)
+                {
+                    errors.Add($"{ApiOptions.Section}:{list}:{i} is shorter than {MIN_TOKEN_LENGTH} characters");
+                }
             }
         }
-        for (var i = 0; i < o.OperatorTokens.Count; i++)
+        if (o.TokenForReads && o.Open)
         {
-            if ((o.OperatorTokens[i]?.Length ?? 0) < MIN_TOKEN_LENGTH)
-            {
-                errors.Add($"{ApiOptions.Section}:OperatorTokens:{i} is shorter than {MIN_TOKEN_LENGTH} characters");
-            }
-        }
-        if (o.RequireTokenForReads && o.Open)
-        {
-            errors.Add($"{ApiOptions.Section}:RequireTokenForReads is set but no WriteTokens or OperatorTokens are configured");
+            errors.Add($"{ApiOptions.Section}:{(o.RequireTokenForReads ? "RequireTokenForReads is set" : "ReadTokens are configured")} but no WriteTokens or OperatorTokens are: " +
+                "writes would stay open while reads need a token");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
 
 /// <summary>
-/// Token access to the API: <c>Authorization: Bearer &lt;token&gt;</c> (or HTTP Basic with the token as password,
-/// so a browser can open the operators' dashboard). Tokens are compared by hash in constant time and never logged.
+/// Token access to the API: <c>Authorization: Bearer &lt;token&gt;</c> (HTTP Basic with the token as password only
+/// on the operators' dashboard, so a browser can open it; elsewhere Basic is refused). Tokens are compared by hash in constant time and never logged.
 /// </summary>
 public static class ApiAccess
 {
@@ -76,6 +79,20 @@ public static class ApiAccess
 
     private const string WriterRole = "writer";
     private const string OperatorRole = "operator";
+    private const string ReaderRole = "reader";
+
+    /// <summary>
+    /// Whether the caller may see what a read shows writers and operators only: webhook URLs (they may hold a
+    /// secret path) and source error texts (they name hosts, users and databases). True when writes are open.
+    /// </summary>
+    public static bool SeesDetails(HttpContext context) =>
+        context.RequestServices.GetRequiredService<IOptions<ApiOptions>>().Value.Open || context.User.IsInRole(WriterRole) || context.User.IsInRole(OperatorRole);
+
+    /// <summary>What a reader sees instead of a detail only writers and operators see.</summary>
+    public const string Hidden = "(hidden: needs a write or operator token)";
+
+    /// <summary><paramref name="detail"/> for writers and operators, <see cref="Hidden"/> for readers (null stays null).</summary>
+    public static string? Detail(HttpContext context, string? detail) => detail is null || SeesDetails(context) ? detail : Hidden;
 
     /// <summary>Adds the token scheme and the three policies.</summary>
     public static IServiceCollection AddApiAccess(this IServiceCollection services, IConfiguration configuration)
@@ -85,7 +102,7 @@ public static class ApiAccess
         services.AddHostedService<OpenWritesGuard>();
         services.AddAuthentication(SchemeName).AddScheme<AuthenticationSchemeOptions, TokenHandler>(SchemeName, null);
         services.AddAuthorizationBuilder()
-            .AddPolicy(Read, p => p.RequireAssertion(c => Options(c).RequireTokenForReads ? c.User.Identity?.IsAuthenticated == true : true))
+            .AddPolicy(Read, p => p.RequireAssertion(c => !Options(c).TokenForReads || c.User.Identity?.IsAuthenticated == true))
             .AddPolicy(Write, p => p.RequireAssertion(c => Options(c).Open || c.User.IsInRole(WriterRole) || c.User.IsInRole(OperatorRole)))
             .AddPolicy(Operator, p => p.RequireAssertion(c => Options(c).Open || c.User.IsInRole(OperatorRole)));
         return services;
@@ -148,12 +165,14 @@ public static class ApiAccess
             var token = header.Scheme.ToLowerInvariant() switch
             {
                 "bearer" => header.Parameter,
-                "basic" => BasicPassword(header.Parameter),
+                // Basic only for the operators' dashboard, which a browser opens; the API itself takes bearer tokens.
+                "basic" when Request.Path.StartsWithSegments(Saiki.Orleans.Silo.Hosting.SaikiHost.DashboardPath) => BasicPassword(header.Parameter),
                 _ => null,
             };
             var role = token is null ? null
                 : Matches(api.Value.OperatorTokens, token) ? OperatorRole
                 : Matches(api.Value.WriteTokens, token) ? WriterRole
+                : Matches(api.Value.ReadTokens, token) ? ReaderRole
                 : null;
             if (role is null)
             {

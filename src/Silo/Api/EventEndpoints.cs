@@ -79,8 +79,8 @@ public static class EventEndpoints
             .Produces<KafkaSourceInfo>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .RequireAuthorization(ApiAccess.Write);
-        kafka.MapGet("/{id}", async (string id, SaikiClient client) =>
-                await client.GetKafkaSourceAsync(id) is { } info ? Results.Ok(info) : Results.NotFound())
+        kafka.MapGet("/{id}", async (string id, HttpContext http, SaikiClient client) =>
+                await client.GetKafkaSourceAsync(id) is { } info ? Results.Ok(info with { Error = ApiAccess.Detail(http, info.Error) }) : Results.NotFound())
             .WithName("GetKafkaSource")
             .WithSummary("A Kafka source: consumed, written, duplicates, late, invalid, watermark")
             .Produces<KafkaSourceInfo>()

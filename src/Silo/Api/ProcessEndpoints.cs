@@ -33,12 +33,12 @@ public static class ProcessEndpoints
             .ProducesValidationProblem()
             .RequireAuthorization(ApiAccess.Write);
 
-        processes.MapGet("/", (SaikiClient client) => client.ListProcessesAsync())
+        processes.MapGet("/", async (HttpContext http, SaikiClient client) => (await client.ListProcessesAsync()).Select(p => ForCaller(http, p)))
             .WithName("ListProcesses")
             .WithSummary("All processes with statistics (counts, per-step cycle-time percentiles, watermark)");
 
-        processes.MapGet("/{name}", async (string name, SaikiClient client) =>
-                await client.GetProcessAsync(name) is { } info ? Results.Ok(info) : Results.NotFound())
+        processes.MapGet("/{name}", async (string name, HttpContext http, SaikiClient client) =>
+                await client.GetProcessAsync(name) is { } info ? Results.Ok(ForCaller(http, info)) : Results.NotFound())
             .WithName("GetProcess")
             .WithSummary("One process: definition, started/completed/in flight/breached, per step reached, breached and cycle-time p50/p95/p99")
             .Produces<ProcessInfo>()
@@ -86,4 +86,7 @@ public static class ProcessEndpoints
             .RequireAuthorization(ApiAccess.Write);
         return app;
     }
+
+    /// <summary>A process as the caller may see it: readers get no webhook URL (its path or query may be a secret).</summary>
+    private static ProcessInfo ForCaller(HttpContext http, ProcessInfo info) => info with { Webhook = ApiAccess.Detail(http, info.Webhook) };
 }

@@ -81,16 +81,16 @@ public static class SourceEndpoints
             .ProducesValidationProblem()
             .RequireAuthorization(ApiAccess.Write);
 
-        sources.MapGet("/", async (SaikiClient client, int offset = 0, int limit = 1000) =>
+        sources.MapGet("/", async (HttpContext http, SaikiClient client, int offset = 0, int limit = 1000) =>
                 offset < 0 || limit < 1
                     ? Results.ValidationProblem(new Dictionary<string, string[]> { ["paging"] = ["offset must be ≥ 0 and limit ≥ 1"] })
-                    : Results.Ok((await client.ListSourcesAsync()).OrderBy(s => s.Id, StringComparer.Ordinal).Skip(offset).Take(limit)))
+                    : Results.Ok((await client.ListSourcesAsync()).OrderBy(s => s.Id, StringComparer.Ordinal).Skip(offset).Take(limit).Select(s => ForCaller(http, s))))
             .WithName("ListSources")
             .WithSummary("List registered sources with their status (state, lag, counters, snapshot progress, alerts, errors), by id, paged")
             .Produces<SourceInfo[]>();
 
-        sources.MapGet("/{id}", async (string id, SaikiClient client) =>
-                await client.GetSourceAsync(id) is { } info ? Results.Ok(info) : Results.NotFound())
+        sources.MapGet("/{id}", async (string id, HttpContext http, SaikiClient client) =>
+                await client.GetSourceAsync(id) is { } info ? Results.Ok(ForCaller(http, info)) : Results.NotFound())
             .WithName("GetSource")
             .WithSummary("Status of one source: state, confirmed LSN, changes captured and durable, files, lag")
             .Produces<SourceInfo>()
@@ -105,6 +105,9 @@ public static class SourceEndpoints
             .RequireAuthorization(ApiAccess.Write);
         return app;
     }
+
+    /// <summary>A source's status as the caller may see it: readers get no error text (it names hosts, users, databases).</summary>
+    private static SourceInfo ForCaller(HttpContext http, SourceInfo info) => info with { Error = ApiAccess.Detail(http, info.Error) };
 
     private static async Task<IResult> ChangeStateAsync(Func<Task<SourceInfo?>> change, string refused)
     {

@@ -17,7 +17,8 @@ public sealed class IcebergCrashCluster : PipelineCluster
         new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.300"),
         // Manifests merge every few commits, so crashes also land on merging commits and on merged manifest lists.
         new("Saiki:Lake:Iceberg:MaxManifests", "4"),
-        // Partitions compact every two files and old snapshots expire fast, so crashes also land on rewrites and purges.
+        // Partitions compact every two files, old snapshots expire fast and delete files are rewritten often, so the
+        // crashes also land on compactions, purges and delete-file rewrites.
         new("Saiki:Lake:Iceberg:CompactFiles", "2"),
         new("Saiki:Lake:Iceberg:MaxDeleteFiles", "3"),
         new("Saiki:Lake:Iceberg:SnapshotsKept", "5"),
@@ -28,8 +29,9 @@ public sealed class IcebergCrashCluster : PipelineCluster
 /// Crashes in the middle of an Iceberg lake's work: the silo holding a table's committer, then the silo holding one
 /// of its partitions, die without warning while PostgreSQL keeps changing. Once the cluster has recovered,
 /// icebird's replay of each changelog table equals the table, every streamed change is in it exactly once,
-/// nothing waits uncommitted, and icebird reads each mirror table as exactly the table. Partitions compact every
-/// two files and snapshots expire after five, so the crashes also hit rewrites and purges.
+/// nothing waits uncommitted, and icebird reads each mirror table as exactly the table. Partitions compact
+/// every two files, snapshots expire after five and delete files are rewritten every few commits, so the crashes
+/// also hit compactions, purges and delete-file rewrites.
 /// </summary>
 public sealed class IcebergCrashTests(IcebergCrashCluster fixture) : IClassFixture<IcebergCrashCluster>
 {
