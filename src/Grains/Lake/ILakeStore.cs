@@ -23,4 +23,7 @@ public interface ILakeStore
     /// Iceberg metadata records as a file's path.
     /// </summary>
     string Location(string key);
+
+    /// <summary>The key of a <see cref="Location"/> of this store; throws for a location elsewhere.</summary>
+    string KeyOf(string location);
 }

@@ -76,9 +76,23 @@ public sealed class LocalLakeStore : ILakeStore
     public string Location(string key) => new Uri(PathOf(key)).AbsoluteUri;
 
     /// <inheritdoc />
+    public string KeyOf(string location)
+    {
+        var path = Uri.TryCreate(location, UriKind.Absolute, out var uri) && uri.IsFile ? Path.GetFullPath(uri.LocalPath) : null;
+        var root = _root.EndsWith(Path.DirectorySeparatorChar) ? _root : _root + Path.DirectorySeparatorChar;
+        return path is not null && path.StartsWith(root, StringComparison.Ordinal)
+            ? path[root.Length..].Replace(Path.DirectorySeparatorChar, '/')
+            : throw new ArgumentException($"{location} is not in this lake ({new Uri(root).AbsoluteUri})", nameof(location));
+    }
+
+    /// <inheritdoc />
     public Task DeleteAsync(string key, CancellationToken cancellationToken = default)
     {
-        File.Delete(PathOf(key));
+        var path = PathOf(key);
+        if (File.Exists(path))
+        {
+            File.Delete(path);
+        }
         return Task.CompletedTask;
     }
 

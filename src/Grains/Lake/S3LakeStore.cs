@@ -205,6 +205,11 @@ public sealed class S3LakeStore : ILakeStore, IDisposable
     public string Location(string key) => $"s3://{_bucket}/{key}";
 
     /// <inheritdoc />
+    public string KeyOf(string location) => location.StartsWith($"s3://{_bucket}/", StringComparison.Ordinal)
+        ? location[$"s3://{_bucket}/".Length..]
+        : throw new ArgumentException($"{location} is not in this lake (s3://{_bucket}/)", nameof(location));
+
+    /// <inheritdoc />
     public async Task DeleteAsync(string key, CancellationToken cancellationToken = default) =>
         await _s3.DeleteObjectAsync(_bucket, key, cancellationToken);
 

@@ -493,14 +493,8 @@ public sealed class LakeTableGrain(
 
     private string MetadataKey(string kind, string name) => layout.Key($"{TablePath(kind)}/metadata/{name}");
 
-    /// <summary>The store key of a location this committer wrote (its own <see cref="ILakeStore.Location"/>).</summary>
-    private string KeyOf(string location)
-    {
-        var root = store.Location("");
-        return location.StartsWith(root, StringComparison.Ordinal)
-            ? Uri.UnescapeDataString(location[root.Length..])
-            : throw new InvalidOperationException($"{location} is not in this lake ({root})");
-    }
+    /// <summary>The store key of a location this committer wrote.</summary>
+    private string KeyOf(string location) => store.KeyOf(location);
 }
 
 /// <summary>Saved state of a <see cref="LakeTableGrain"/>.</summary>

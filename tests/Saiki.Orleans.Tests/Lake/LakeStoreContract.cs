@@ -65,6 +65,18 @@ public abstract class LakeStoreContract
         await Store.DeleteAsync("d/x");
         await Store.DeleteAsync("d/x");
         Assert.Null(await Store.GetAsync("d/x"));
+        await Store.DeleteAsync("never/written/dir/x"); // nor does a key whose folder never existed fail
+    }
+
+    [Fact]
+    public void KeyOf_IsTheInverseOfLocation_AndRefusesLocationsElsewhere()
+    {
+        foreach (var key in new[] { "a", "src/shop.orders/metadata/v1.metadata.json", "src/t/data/dt=2024-01-01/part-0001 x.parquet" })
+        {
+            Assert.Equal(key, Store.KeyOf(Store.Location(key)));
+        }
+        Assert.Throws<ArgumentException>(() => Store.KeyOf("s3://another-bucket/a"));
+        Assert.Throws<ArgumentException>(() => Store.KeyOf("file:///etc/passwd"));
     }
 
     private static async Task<List<string>> ToListAsync(IAsyncEnumerable<string> keys)
