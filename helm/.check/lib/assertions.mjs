@@ -35,7 +35,7 @@ const KNOWN_SAIKI_ENV = [
   /^Saiki__Lake__S3__(Bucket|ServiceUrl|Region|ForcePathStyle|CreateBucket|AccessKey|SecretKey)$/,
   /^Saiki__Kafka__(BootstrapServers|TopicTemplate)$/,
   /^Saiki__Kafka__Producer__[a-z][a-z0-9_.]*$/,
-  /^Saiki__Api__(WriteTokens|OperatorTokens)__(0|[1-9][0-9]*)$/,
+  /^Saiki__Api__(WriteTokens|OperatorTokens|ReadTokens)__(0|[1-9][0-9]*)$/,
   /^Saiki__Api__(RequireTokenForReads|AllowOpenWrites)$/,
   /^Saiki__Privacy__HashKey$/,
 ];
@@ -49,6 +49,7 @@ const SECRET_ENV = [
   [/^Saiki__Kafka__Producer__sasl\.password$/, () => 'kafka-sasl-password'],
   [/^Saiki__Api__WriteTokens__(\d+)$/, (m) => `api-write-token-${m[1]}`],
   [/^Saiki__Api__OperatorTokens__(\d+)$/, (m) => `api-operator-token-${m[1]}`],
+  [/^Saiki__Api__ReadTokens__(\d+)$/, (m) => `api-read-token-${m[1]}`],
   [/^Saiki__Privacy__HashKey$/, () => 'privacy-hash-key'],
 ];
 

@@ -100,6 +100,11 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- if .Values.existingSecret }}{{ .Values.existingSecretKeys.writeTokens | int }}{{ else }}{{ len .Values.api.writeTokens }}{{ end }}
 {{- end }}
 
+{{/* Number of read tokens (api-read-token-<i> keys). */}}
+{{- define "saiki.readTokenCount" -}}
+{{- if .Values.existingSecret }}{{ .Values.existingSecretKeys.readTokens | int }}{{ else }}{{ len .Values.api.readTokens }}{{ end }}
+{{- end }}
+
 {{/* Number of operator tokens (api-operator-token-<i> keys). */}}
 {{- define "saiki.operatorTokenCount" -}}
 {{- if .Values.existingSecret }}{{ .Values.existingSecretKeys.operatorTokens | int }}{{ else }}{{ len .Values.api.operatorTokens }}{{ end }}
@@ -127,8 +132,8 @@ Rules across values that the JSON schema cannot express. Included by the Deploym
 {{- end }}
 {{- end }}
 {{- if .Values.existingSecret }}
-{{- if or .Values.cluster.connectionString .Values.lake.s3.accessKey .Values.lake.s3.secretKey .Values.kafka.saslPassword .Values.api.writeTokens .Values.api.operatorTokens .Values.privacy.hashKey }}
-{{- fail (printf "existingSecret %q is set, so the chart creates no Secret: leave cluster.connectionString, lake.s3.accessKey/secretKey, kafka.saslPassword, api.writeTokens/operatorTokens and privacy.hashKey empty, and declare the optional keys the Secret holds in existingSecretKeys" .Values.existingSecret) }}
+{{- if or .Values.cluster.connectionString .Values.lake.s3.accessKey .Values.lake.s3.secretKey .Values.kafka.saslPassword .Values.api.writeTokens .Values.api.operatorTokens .Values.api.readTokens .Values.privacy.hashKey }}
+{{- fail (printf "existingSecret %q is set, so the chart creates no Secret: leave cluster.connectionString, lake.s3.accessKey/secretKey, kafka.saslPassword, api.writeTokens/operatorTokens/readTokens and privacy.hashKey empty, and declare the optional keys the Secret holds in existingSecretKeys" .Values.existingSecret) }}
 {{- end }}
 {{- end }}
 {{- if and .Values.lake.s3.useIrsa (or .Values.lake.s3.accessKey .Values.lake.s3.secretKey) }}
@@ -139,6 +144,9 @@ Rules across values that the JSON schema cannot express. Included by the Deploym
 {{- end }}
 {{- if and .Values.api.requireTokenForReads (eq (include "saiki.writeTokenCount" .) "0") (eq (include "saiki.operatorTokenCount" .) "0") }}
 {{- fail "api.requireTokenForReads needs at least one token (api.writeTokens or api.operatorTokens, or existingSecretKeys.writeTokens/operatorTokens)" }}
+{{- end }}
+{{- if and (ne (include "saiki.readTokenCount" .) "0") (eq (include "saiki.writeTokenCount" .) "0") (eq (include "saiki.operatorTokenCount" .) "0") }}
+{{- fail "api.readTokens are set but no write or operator token is: writes would stay open while reads need a token (the silo refuses this); set api.writeTokens or api.operatorTokens" }}
 {{- end }}
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.enabled is true but tls.secretName is empty: name an existing Secret of type kubernetes.io/tls in the release namespace holding tls.crt, tls.key and ca.crt (a cert-manager Certificate creates one), or set tls.enabled=false" }}
