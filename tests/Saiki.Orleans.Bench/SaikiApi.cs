@@ -54,14 +54,25 @@ internal sealed class SaikiApi(HttpClient http)
     public Task<JsonElement> GetIcebergAsync(string source, string table, CancellationToken ct) =>
         http.GetFromJsonAsync<JsonElement>($"/api/lake/{source}/{table}/iceberg", ct);
 
+    /// <summary>Every file the table's manifest lists, all pages.</summary>
     public async Task<IReadOnlyList<LakeFile>> ListFilesAsync(string source, string table, CancellationToken ct)
     {
-        var files = await http.GetFromJsonAsync<JsonElement>($"/api/lake/{source}/{table}/files", ct);
-        return files.EnumerateArray().Select(f => new LakeFile(
-            f.GetProperty("key").GetString()!,
-            f.GetProperty("partition").GetInt32(),
-            f.GetProperty("rows").GetInt64(),
-            f.GetProperty("writtenAt").GetDateTimeOffset())).ToArray();
+        const int page = 10_000;
+        var all = new List<LakeFile>();
+        while (true)
+        {
+            var files = await http.GetFromJsonAsync<JsonElement>($"/api/lake/{source}/{table}/files?offset={all.Count}&limit={page}", ct);
+            all.AddRange(files.EnumerateArray().Select(f => new LakeFile(
+                f.GetProperty("key").GetString()!,
+                f.GetProperty("partition").GetInt32(),
+                f.GetProperty("rows").GetInt64(),
+                f.GetProperty("writtenAt").GetDateTimeOffset(),
+                f.TryGetProperty("level", out var level) ? level.GetInt32() : 0)));
+            if (files.GetArrayLength() < page)
+            {
+                return all;
+            }
+        }
     }
 }
 
@@ -103,4 +114,5 @@ internal sealed record TableSnapshot(string Table, int ChunksDone, int ChunksTot
 }
 
 /// <summary>One manifest entry: a durable lake file (partition -1 holds snapshot chunks).</summary>
-internal sealed record LakeFile(string Key, int Partition, long Rows, DateTimeOffset WrittenAt);
+/// <summary>A lake file of a table's manifest; <paramref name="Level"/> 0 is a file as a partition flushed it, higher levels are compacted files.</summary>
+internal sealed record LakeFile(string Key, int Partition, long Rows, DateTimeOffset WrittenAt, int Level);

@@ -1,4 +1,5 @@
 using Orleans;
+using Orleans.Concurrency;
 using Saiki.Orleans.Changes;
 
 namespace Saiki.Orleans.Lake;
@@ -16,8 +17,9 @@ public interface ILakeTableGrain : IGrainWithStringKey
     Task<IcebergColumns> ColumnsAsync(TableSchema schema, Position firstSeen);
 
     /// <summary>Takes written data files for the next commit; returns once they are in the committer's saved state.
-    /// A file whose positions the table already holds is ignored, so handing a file over twice is harmless.</summary>
-    [Alias("hand-over")]
+    /// A file whose positions the table already holds is ignored, so handing a file over twice is harmless.
+    /// It interleaves with a running commit, so a partition's acknowledgement never waits for one.</summary>
+    [Alias("hand-over"), AlwaysInterleave]
     Task HandOverAsync(IReadOnlyList<IcebergFile> files);
 
     /// <summary>Commits what is waiting now (otherwise it is committed on the commit interval or once enough waits).</summary>

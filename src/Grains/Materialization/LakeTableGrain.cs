@@ -18,8 +18,9 @@ namespace Saiki.Orleans.Materialization;
 /// state, merge-on-read: the same data files, with position deletes of every row that is not live; the partitions
 /// find those from their per-key index, see <see cref="MirrorIndex"/>). Partitions write data files and hand them over; the
 /// committer saves them in its state (from then on they are durable: the source may confirm them), and commits
-/// what waits as one snapshot when the oldest has waited <see cref="IcebergLakeOptions.CommitInterval"/> or enough
-/// rows wait. A commit writes a manifest, a manifest list and a new metadata file under a new name
+/// what waits when the oldest has waited <see cref="IcebergLakeOptions.CommitInterval"/> or enough
+/// rows wait, one snapshot per run of appends or of compacted files (a <c>replace</c>), in hand-over order. Hand-overs
+/// interleave with a commit, so a partition never waits for one. A commit writes a manifest, a manifest list and a new metadata file under a new name
 /// (<c>metadata/v{N}.metadata.json</c>), then <c>metadata/version-hint.text</c>, then its state: a reader with only the
 /// object store finds the table, and a committer that died after the metadata was written finds that version on
 /// activation and adopts it, so a file is committed exactly once. Each snapshot's summary records the position range
@@ -41,6 +42,8 @@ public sealed class LakeTableGrain(
     private readonly IcebergLakeOptions _options = lake.Value.Iceberg;
     private readonly List<string> _alerts = [];
     private readonly Stopwatch _oldestPending = new();
+    private readonly SemaphoreSlim _writes = new(1, 1);
+    private bool _commitRequested;
     private const string Changelog = "changelog";
     private const string Mirror = "mirror";
     private IcebergTableMetadata? _changelog;
@@ -78,7 +81,7 @@ public sealed class LakeTableGrain(
         }
         if (known != state.State.Book.Versions[schema.Version] || alerts.Count > 0)
         {
-            await state.WriteStateAsync();
+            await SaveAsync();
         }
         return columns;
     }
@@ -86,6 +89,8 @@ public sealed class LakeTableGrain(
     /// <inheritdoc />
     public async Task HandOverAsync(IReadOnlyList<IcebergFile> files)
     {
+        // Interleaves with a commit (see the interface): it only appends to the pending list, which a commit takes a
+        // prefix of, and the state writes go one at a time.
         var s = state.State;
         var added = false;
         foreach (var file in files)
@@ -101,27 +106,60 @@ public sealed class LakeTableGrain(
         {
             return;
         }
-        await state.WriteStateAsync();
+        await SaveAsync();
         if (!_oldestPending.IsRunning)
         {
             _oldestPending.Restart();
         }
-        if (s.Pending.Sum(f => f.Rows) >= _options.CommitRows)
+        if (!_commitRequested && s.Pending.Sum(f => f.Rows) >= _options.CommitRows)
         {
-            await CommitAsync();
+            // A turn of its own: the hand-over answers now, and commits never overlap.
+            _commitRequested = true;
+            this.AsReference<ILakeTableGrain>().CommitAsync().Ignore();
+        }
+    }
+
+    /// <summary>Saves the state, one write at a time (hand-overs interleave with commits).</summary>
+    private async Task SaveAsync()
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writes.Release();
         }
     }
 
     /// <inheritdoc />
     public async Task CommitAsync()
     {
-        var s = state.State;
-        if (s.Pending.Count == 0)
+        _commitRequested = false;
+        // In hand-over order, one snapshot per run of the same kind: appends (new data and its deletes), or
+        // compacted files, committed as replace snapshots of their own.
+        for (var count = state.State.Pending.Count; count > 0;)
         {
-            return;
+            var rewrite = IsRewrite(state.State.Pending[0]);
+            var run = 1;
+            while (run < count && IsRewrite(state.State.Pending[run]) == rewrite)
+            {
+                run++;
+            }
+            await CommitRunAsync(run);
+            count -= run;
         }
+    }
+
+    private static bool IsRewrite(IcebergFile file) => file.Replaces.Count > 0;
+
+    /// <summary>Commits the first <paramref name="count"/> pending files as one snapshot of both tables.</summary>
+    private async Task CommitRunAsync(int count)
+    {
+        var s = state.State;
         var started = Stopwatch.GetTimestamp();
-        var pending = s.Pending.ToArray();
+        var pending = s.Pending.Take(count).ToArray();
         var data = pending.Where(f => !f.DeletesOnly).ToArray();
         // Compacted files replace the files they hold in both tables; one replaced while still waiting is never added.
         var replacedKeys = data.SelectMany(f => f.Replaces).ToHashSet(StringComparer.Ordinal);
@@ -221,7 +259,9 @@ public sealed class LakeTableGrain(
         // The mirror first: the changelog's new version is what a restarted committer takes as done.
         var mirrorSummary = new Dictionary<string, string>(summary)
         {
-            [IcebergSnapshot.OperationKey] = sortedDeletes.Length > 0 || removed.Count > 0 ? IcebergSnapshot.Overwrite : IcebergSnapshot.Append,
+            // A run of compacted files changes no row of the mirror either: their deletes are the rows already dead.
+            [IcebergSnapshot.OperationKey] = !appended && removed.Count > 0 ? IcebergSnapshot.Replace
+                : sortedDeletes.Length > 0 || removed.Count > 0 ? IcebergSnapshot.Overwrite : IcebergSnapshot.Append,
             ["added-position-deletes"] = Text(sortedDeletes.Length),
         };
         var (nextMirror, mirrorExpired) = await CommitTableAsync(Mirror, mirror, s.MirrorVersion, snapshotId, sequence, current, [.. dataManifests, .. deleteManifests], mirrorSummary);
@@ -247,7 +287,7 @@ public sealed class LakeTableGrain(
         // Metadata and manifest lists of expired snapshots are referenced by nothing current: gone at once.
         s.Retired.AddRange(mirrorExpired.Concat(changelogExpired).Select(k => new RetiredFile(k, 0)));
         await PurgeAsync(Math.Min(nextChangelog.Snapshots.Min(x => x.SequenceNumber), nextMirror.Snapshots.Min(x => x.SequenceNumber)));
-        await state.WriteStateAsync();
+        await SaveAsync();
         _oldestPending.Reset();
         if (s.Pending.Count > 0)
         {

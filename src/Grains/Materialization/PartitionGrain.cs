@@ -578,7 +578,26 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         _compaction = Task.Run(() => RewriteAsync(store, files, columns, schema, key));
     }
 
+    /// <summary>
+    /// Rewrites of all partitions of a silo take turns, one per four cores (at least one), so compaction holds a
+    /// bounded share of the silo's CPU and capture keeps the rest.
+    /// </summary>
+    private static readonly SemaphoreSlim Rewrites = new(Math.Max(1, Environment.ProcessorCount / 4));
+
     private static async Task<Compacted> RewriteAsync(ILakeStore store, ManifestEntry[] inputs, IcebergColumns columns, TableSchema schema, string key)
+    {
+        await Rewrites.WaitAsync();
+        try
+        {
+            return await RewriteFilesAsync(store, inputs, columns, schema, key);
+        }
+        finally
+        {
+            Rewrites.Release();
+        }
+    }
+
+    private static async Task<Compacted> RewriteFilesAsync(ILakeStore store, ManifestEntry[] inputs, IcebergColumns columns, TableSchema schema, string key)
     {
         var started = Stopwatch.GetTimestamp();
         await using var writer = new ChangelogFile.Writer(columns, schema);
