@@ -48,6 +48,7 @@ public interface ILakeTableGrain : IGrainWithStringKey
 /// <param name="PendingFiles">Files handed over and not yet committed.</param>
 /// <param name="LastCommit">When the last snapshot was committed.</param>
 /// <param name="Alerts">Schema changes an operator should know about (a type Iceberg cannot promote).</param>
+/// <param name="LastError">Why the last commit attempt failed (the files wait and the next attempt retries); null once a commit succeeds.</param>
 [GenerateSerializer, Immutable, Alias("saiki.lake-table-info")]
 public sealed record LakeTableInfo(
     [property: Id(0)] string Source,
@@ -61,4 +62,5 @@ public sealed record LakeTableInfo(
     [property: Id(11)] long DeleteFiles,
     [property: Id(7)] int PendingFiles,
     [property: Id(8)] DateTimeOffset? LastCommit,
-    [property: Id(9)] IReadOnlyList<string> Alerts);
+    [property: Id(9)] IReadOnlyList<string> Alerts,
+    [property: Id(12)] string? LastError = null);

@@ -55,6 +55,12 @@ internal static partial class LakeLog
     [LoggerMessage(1214, LogLevel.Warning, "Lake table {Table}: could not delete expired file {Key}; trying again at the next commit")]
     public static partial void IcebergPurgeFailed(ILogger logger, string table, string key, Exception error);
 
+    [LoggerMessage(1217, LogLevel.Information, "Lake table {Table}: deleted {Files} files that failed or interrupted commits left behind")]
+    public static partial void IcebergSwept(ILogger logger, string table, int files);
+
+    [LoggerMessage(1218, LogLevel.Warning, "Lake table {Table}: could not delete the files failed commits left behind; trying again after the next commit")]
+    public static partial void IcebergSweepFailed(ILogger logger, string table, Exception error);
+
     [LoggerMessage(1215, LogLevel.Information, "Partition {Partition}: compacted {Files} files ({Rows} changes, level {Level}) into {Key} in {Milliseconds:F0} ms")]
     public static partial void Compacted(ILogger logger, string partition, int files, long rows, int level, string key, double milliseconds);
 

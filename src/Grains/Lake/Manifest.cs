@@ -19,6 +19,10 @@ public sealed class Manifest(ILakeStore store, LakeLayout layout)
     public Task AddAsync(PartitionAddress partition, ManifestEntry entry, CancellationToken cancellationToken = default) =>
         store.PutAsync(layout.ManifestKey(partition, entry.Last), JsonSerializer.SerializeToUtf8Bytes(entry, Json), cancellationToken);
 
+    /// <summary>The entry of one partition's file ending at <paramref name="last"/>, or null when there is none.</summary>
+    public async Task<ManifestEntry?> GetAsync(PartitionAddress partition, Position last, CancellationToken cancellationToken = default) =>
+        await store.GetAsync(layout.ManifestKey(partition, last), cancellationToken) is { } bytes ? JsonSerializer.Deserialize<ManifestEntry>(bytes, Json) : null;
+
     /// <summary>Records a schema version (once per version and instance; rewriting it is harmless, the key is the version).</summary>
     public async Task AddSchemaAsync(string sourceId, TableSchema schema, CancellationToken cancellationToken = default)
     {

@@ -44,6 +44,9 @@ public sealed class LakeTableGrain(
     private readonly Stopwatch _oldestPending = new();
     private readonly SemaphoreSlim _writes = new(1, 1);
     private bool _commitRequested;
+    /// <summary>A commit failed since the last sweep: what it wrote may be left over.</summary>
+    private bool _sweep;
+    private string? _lastError;
     private const string Changelog = "changelog";
     private const string Mirror = "mirror";
     private IcebergTableMetadata? _changelog;
@@ -147,8 +150,94 @@ public sealed class LakeTableGrain(
             {
                 run++;
             }
-            await CommitRunAsync(run);
+            try
+            {
+                await CommitRunAsync(run);
+            }
+            catch (Exception e)
+            {
+                // The attempt may have written manifests, a manifest list or a delete file before it failed.
+                _sweep = true;
+                _lastError = e.Message;
+                throw;
+            }
             count -= run;
+        }
+        _lastError = null;
+        if (_sweep)
+        {
+            await SweepAsync();
+        }
+    }
+
+    /// <summary>
+    /// Deletes the files a failed commit (or one cut short by a crash) left in the tables' metadata folders and
+    /// among the mirror's delete files: every file there that no kept snapshot, manifest or metadata log refers to.
+    /// Runs after the next successful commit and when the committer activates (after pointing both hints at the
+    /// versions it holds, so no hint names a version a failed commit wrote).
+    /// </summary>
+    private async Task SweepAsync(CancellationToken ct = default)
+    {
+        try
+        {
+            await SweepFilesAsync(ct);
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // Left over files are only clutter: the next commit tries again.
+            _sweep = true;
+            LakeLog.IcebergSweepFailed(logger, Address, e);
+        }
+    }
+
+    private async Task SweepFilesAsync(CancellationToken ct)
+    {
+        var s = state.State;
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        var swept = 0;
+        foreach (var (kind, metadata, version) in new[] { (Changelog, _changelog, s.Version), (Mirror, _mirror, s.MirrorVersion) })
+        {
+            if (metadata is null)
+            {
+                continue;
+            }
+            referenced.Add(MetadataKey(kind, MetadataName(version)));
+            referenced.Add(MetadataKey(kind, "version-hint.text"));
+            referenced.UnionWith(metadata.MetadataLog.Select(l => KeyOf(l.MetadataFile)));
+            foreach (var snapshot in metadata.Snapshots)
+            {
+                referenced.Add(KeyOf(snapshot.ManifestList));
+                foreach (var manifest in IcebergManifests.ReadManifestList(await GetAsync(snapshot.ManifestList)))
+                {
+                    // Delete files are the committer's own; data files are the partitions' (and their sweeps').
+                    if (referenced.Add(KeyOf(manifest.Path)) && manifest.Content == IcebergManifestFile.DeletesContent)
+                    {
+                        referenced.UnionWith(IcebergManifests.ReadManifest(await GetAsync(manifest.Path), manifest).Select(e => KeyOf(e.File.FilePath)));
+                    }
+                }
+            }
+        }
+        foreach (var prefix in new[] { MetadataKey(Changelog, ""), MetadataKey(Mirror, ""), layout.Key($"{TablePath(Mirror)}/data/") })
+        {
+            var orphans = new List<string>();
+            await foreach (var key in store.ListAsync(prefix, null, ct))
+            {
+                if (!referenced.Contains(key))
+                {
+                    orphans.Add(key);
+                }
+            }
+            foreach (var key in orphans)
+            {
+                await store.DeleteAsync(key, ct);
+                swept++;
+            }
+        }
+        _sweep = false;
+        if (swept > 0)
+        {
+            SaikiMetrics.IcebergFilesPurged.Add(swept);
+            LakeLog.IcebergSwept(logger, Address, swept);
         }
     }
 
@@ -176,21 +265,14 @@ public sealed class LakeTableGrain(
         var sequence = Math.Max(changelog.LastSequenceNumber, mirror.LastSequenceNumber) + 1;
         var snapshotId = IcebergSnapshot.NewId();
         // Files the new snapshot no longer lists; older snapshots still do, so they go once those expire.
-        var retired = new List<string>(replacedKeys);
+        // A compacted file compacted again before it was committed is listed by no snapshot: it goes at once.
+        var neverListed = data.Select(f => f.Key).Where(replacedKeys.Contains).ToHashSet(StringComparer.Ordinal);
+        var retired = replacedKeys.Where(k => !neverListed.Contains(k)).ToList();
 
-        var dataManifests = new List<IcebergManifestFile>(_dataManifests);
-        if (added.Length > 0)
-        {
-            var entries = added.Select(f => new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
-                IcebergDataFile.DataContent, store.Location(f.Key), IcebergDataFile.Parquet, f.Rows, f.Bytes,
-                f.ColumnSizes.Count > 0 ? f.ColumnSizes : null, f.ValueCounts.Count > 0 ? f.ValueCounts : null, f.NullCounts.Count > 0 ? f.NullCounts : null))).ToArray();
-            dataManifests.Add(await WriteManifestAsync(Changelog, $"{snapshotId:x}-m0.avro", changelogSchemas[current], IcebergManifestFile.DataContent, entries, snapshotId, sequence));
-        }
-        if (dataManifests.Count > _options.MaxManifests || removed.Count > 0)
-        {
-            retired.AddRange(dataManifests.Select(m => KeyOf(m.Path)));
-            dataManifests = [await MergeManifestsAsync(Changelog, dataManifests, changelogSchemas[current], IcebergManifestFile.DataContent, snapshotId, sequence, removed)];
-        }
+        var dataEntries = added.Select(f => new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
+            IcebergDataFile.DataContent, store.Location(f.Key), IcebergDataFile.Parquet, f.Rows, f.Bytes,
+            f.ColumnSizes.Count > 0 ? f.ColumnSizes : null, f.ValueCounts.Count > 0 ? f.ValueCounts : null, f.NullCounts.Count > 0 ? f.NullCounts : null))).ToArray();
+        var dataManifests = await WithEntriesAsync(Changelog, _dataManifests, dataEntries, changelogSchemas[current], IcebergManifestFile.DataContent, snapshotId, sequence, removed, retired);
 
         var deleteManifests = new List<IcebergManifestFile>(_deleteManifests);
         // Deletes of a file replaced in this commit are moot: the compacted file's own deletes cover its dead rows.
@@ -211,20 +293,16 @@ public sealed class LakeTableGrain(
             deleteManifests = [];
         }
         var sortedDeletes = deletes.Distinct().OrderBy(d => d.Path, StringComparer.Ordinal).ThenBy(d => d.Row).ToArray();
+        IcebergManifestEntry[] deleteEntries = [];
         if (sortedDeletes.Length > 0)
         {
             var deleteKey = layout.Key($"{_source}/{_table}/{Mirror}/data/deletes-{snapshotId:x}.parquet");
             var content = await PositionDeleteFile.WriteAsync(sortedDeletes);
             await store.PutAsync(deleteKey, content);
-            var entry = new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
-                IcebergDataFile.PositionDeletesContent, store.Location(deleteKey), IcebergDataFile.Parquet, sortedDeletes.Length, content.Length));
-            deleteManifests.Add(await WriteManifestAsync(Mirror, $"{snapshotId:x}-d0.avro", mirrorSchemas[current], IcebergManifestFile.DeletesContent, [entry], snapshotId, sequence));
+            deleteEntries = [new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
+                IcebergDataFile.PositionDeletesContent, store.Location(deleteKey), IcebergDataFile.Parquet, sortedDeletes.Length, content.Length))];
         }
-        if (deleteManifests.Count > _options.MaxManifests)
-        {
-            retired.AddRange(deleteManifests.Select(m => KeyOf(m.Path)));
-            deleteManifests = [await MergeManifestsAsync(Mirror, deleteManifests, mirrorSchemas[current], IcebergManifestFile.DeletesContent, snapshotId, sequence, removed)];
-        }
+        deleteManifests = await WithEntriesAsync(Mirror, deleteManifests, deleteEntries, mirrorSchemas[current], IcebergManifestFile.DeletesContent, snapshotId, sequence, [], retired);
 
         var highWater = new Dictionary<int, Position>(s.HighWater);
         foreach (var f in added.Where(f => f.Partition >= 0))
@@ -284,6 +362,7 @@ public sealed class LakeTableGrain(
         s.Pending.RemoveRange(0, pending.Length);
         s.LastCommit = DateTimeOffset.UtcNow;
         s.Retired.AddRange(retired.Distinct(StringComparer.Ordinal).Select(k => new RetiredFile(k, sequence)));
+        s.Retired.AddRange(neverListed.Select(k => new RetiredFile(k, 0)));
         // Metadata and manifest lists of expired snapshots are referenced by nothing current: gone at once.
         s.Retired.AddRange(mirrorExpired.Concat(changelogExpired).Select(k => new RetiredFile(k, 0)));
         await PurgeAsync(Math.Min(nextChangelog.Snapshots.Min(x => x.SequenceNumber), nextMirror.Snapshots.Min(x => x.SequenceNumber)));
@@ -399,7 +478,7 @@ public sealed class LakeTableGrain(
             _source, _table, s.Version > 0 ? store.Location(MetadataKey(Changelog, MetadataName(s.Version))) : null,
             s.MirrorVersion > 0 ? store.Location(MetadataKey(Mirror, MetadataName(s.MirrorVersion))) : null, _changelog?.CurrentSnapshotId,
             _changelog?.Snapshots.Count ?? 0, _dataManifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles), _dataManifests.Sum(m => m.AddedRows + m.ExistingRows),
-            _deleteManifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles), s.Pending.Count, s.LastCommit, _alerts.ToArray()));
+            _deleteManifests.Sum(m => (long)m.AddedFiles + m.ExistingFiles), s.Pending.Count, s.LastCommit, _alerts.ToArray(), _lastError));
     }
 
     private string Address => $"{_source}|{_table}";
@@ -483,6 +562,26 @@ public sealed class LakeTableGrain(
             _mirror = IcebergTableMetadata.Parse(mirrorJson);
             _deleteManifests = (await ManifestsOfAsync(_mirror, ct)).Where(m => m.Content == IcebergManifestFile.DeletesContent).ToList();
         }
+        // A previous activation may have died mid-commit: its mirror hint may name a version this one does not hold.
+        if (s.Version > 0)
+        {
+            _sweep = true;
+            try
+            {
+                await store.PutAsync(MetadataKey(Changelog, "version-hint.text"), Encoding.UTF8.GetBytes(Text(s.Version)), ct);
+                if (s.MirrorVersion > 0)
+                {
+                    await store.PutAsync(MetadataKey(Mirror, "version-hint.text"), Encoding.UTF8.GetBytes(Text(s.MirrorVersion)), ct);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // The next commit writes both hints, then sweeps.
+                LakeLog.IcebergSweepFailed(logger, Address, e);
+                return;
+            }
+            await SweepAsync(ct);
+        }
     }
 
     private async Task<IReadOnlyList<IcebergManifestFile>> ManifestsOfAsync(IcebergTableMetadata metadata, CancellationToken ct)
@@ -496,19 +595,30 @@ public sealed class LakeTableGrain(
         return IcebergManifests.ReadManifestList(list);
     }
 
-    /// <summary>One manifest of every live file the manifests list except <paramref name="removed"/>, so a snapshot's manifest list stays short.</summary>
-    private async Task<IcebergManifestFile> MergeManifestsAsync(string kind, List<IcebergManifestFile> manifests, IcebergSchema schema, int content, long snapshotId, long sequence,
-        HashSet<string> removed)
+    /// <summary>
+    /// The manifests of a new snapshot: the current ones plus one of <paramref name="added"/>, or, when that would
+    /// be more than <see cref="IcebergLakeOptions.MaxManifests"/> or files are <paramref name="removed"/>, one manifest
+    /// of every live file but those (the current manifests go to <paramref name="retired"/>), so a snapshot's
+    /// manifest list stays short and every manifest written is one a snapshot lists.
+    /// </summary>
+    private async Task<List<IcebergManifestFile>> WithEntriesAsync(string kind, IReadOnlyList<IcebergManifestFile> manifests, IcebergManifestEntry[] added, IcebergSchema schema,
+        int content, long snapshotId, long sequence, HashSet<string> removed, List<string> retired)
     {
+        var name = content == IcebergManifestFile.DataContent ? "m0" : "d0";
+        if (removed.Count == 0 && manifests.Count + (added.Length > 0 ? 1 : 0) <= _options.MaxManifests)
+        {
+            return added.Length == 0 ? [.. manifests] : [.. manifests, await WriteManifestAsync(kind, $"{snapshotId:x}-{name}.avro", schema, content, added, snapshotId, sequence)];
+        }
         var entries = new List<IcebergManifestEntry>();
         foreach (var m in manifests)
         {
-            var bytes = await store.GetAsync(KeyOf(m.Path)) ?? throw new InvalidOperationException($"manifest {m.Path} of table {Address} is missing");
-            // Files this commit adds stay ADDED: incremental readers (streaming appends) take a snapshot's ADDED entries as its new files.
-            entries.AddRange(IcebergManifests.ReadManifest(bytes, m).Where(e => e.IsLive && !removed.Contains(e.File.FilePath))
-                .Select(e => e.Status == IcebergManifestEntry.Added && e.SnapshotId == snapshotId ? e : e with { Status = IcebergManifestEntry.Existing }));
+            entries.AddRange(IcebergManifests.ReadManifest(await GetAsync(m.Path), m).Where(e => e.IsLive && !removed.Contains(e.File.FilePath))
+                .Select(e => e with { Status = IcebergManifestEntry.Existing }));
+            retired.Add(KeyOf(m.Path));
         }
-        return await WriteManifestAsync(kind, $"{snapshotId:x}-merged-{content}.avro", schema, content, entries, snapshotId, sequence);
+        // The files this commit adds stay ADDED: incremental readers (streaming appends) take a snapshot's ADDED entries as its new files.
+        entries.AddRange(added);
+        return [await WriteManifestAsync(kind, $"{snapshotId:x}-merged-{content}.avro", schema, content, entries, snapshotId, sequence)];
     }
 
     private static IcebergSchema ToSchema(BookVersion version, IEnumerable<(int Id, string Name, string Type, bool Required)> fields) =>

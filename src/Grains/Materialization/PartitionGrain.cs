@@ -86,6 +86,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
     /// <summary>The compaction running off the grain's turn (reading and writing files only), applied by a later turn.</summary>
     private Task<Compacted>? _compaction;
     private int _compactingFiles;
+    /// <summary>The key of the file the running compaction writes, and the manifest entry key it would take (the newest input's).</summary>
+    private (string Key, Position Last) _compactingInto;
+    /// <summary>Compacted files whose compaction did not finish: deleted once the manifest is known not to list them.</summary>
+    private readonly Dictionary<string, Position> _abandoned = new(StringComparer.Ordinal);
 
     /// <summary>Created by Orleans.</summary>
     public PartitionGrain(
@@ -272,6 +276,10 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         if (_compaction is { IsCompleted: true })
         {
             await ApplyCompactionAsync();
+        }
+        if (_abandoned.Count > 0 && _retryAt <= DateTimeOffset.UtcNow)
+        {
+            await DeleteAbandonedAsync();
         }
         if (_buffer.Count > 0 && _bufferAge.Elapsed >= _options.FlushInterval && DateTimeOffset.UtcNow >= _retryAt)
         {
@@ -575,6 +583,7 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         var store = _store;
         var files = inputs.ToArray();
         _compactingFiles = files.Length;
+        _compactingInto = (key, files[^1].Last);
         _compaction = Task.Run(() => RewriteAsync(store, files, columns, schema, key));
     }
 
@@ -634,6 +643,8 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Its write may have reached the store before failing.
+            _abandoned[_compactingInto.Key] = _compactingInto.Last;
             SaikiMetrics.FlushErrors.Add(1);
             LakeLog.CompactionFailed(_logger, _address.ToString(), _compactingFiles, e);
             return;
@@ -641,7 +652,9 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         var inputs = done.Inputs;
         if (_index is null || !inputs.All(i => _compactable.Any(c => c.Key == i.Key)))
         {
-            return; // the index was rebuilt meanwhile; the next compaction starts from what it found
+            // The index was rebuilt meanwhile; the next compaction starts from what it found.
+            _abandoned[done.Key] = inputs[^1].Last;
+            return;
         }
         var entry = new ManifestEntry(done.Key, _address.SourceId, _address.Table, _address.Partition, checked((int)done.Metrics.Rows), done.Bytes,
             inputs[0].First, inputs[^1].Last, inputs.Min(i => i.MinCommitTime), inputs.Max(i => i.MaxCommitTime), DateTimeOffset.UtcNow,
@@ -657,7 +670,9 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
+            // Whether the manifest entry was written is unknown: the rebuild finishes the compaction if it was.
             _index = null;
+            _abandoned[done.Key] = inputs[^1].Last;
             SaikiMetrics.FlushErrors.Add(1);
             LakeLog.CompactionFailed(_logger, _address.ToString(), inputs.Length, e);
             return;
@@ -687,6 +702,36 @@ public sealed class PartitionGrain : Grain, IPartitionGrain, IStreamSubscription
         SaikiMetrics.FilesCompacted.Add(inputs.Length);
         LakeLog.Compacted(_logger, _address.ToString(), inputs.Length, done.Metrics.Rows, entry.Level, done.Key, done.Took.TotalMilliseconds);
         await StartCompactionAsync();
+    }
+
+    /// <summary>
+    /// Deletes the files of compactions that did not finish, unless the manifest lists one (its entry was written
+    /// before the failure: the index rebuild, run here, finishes that compaction). Runs on the partition's tick; a file
+    /// that cannot be deleted now is tried at a later one.
+    /// </summary>
+    private async Task DeleteAbandonedAsync()
+    {
+        foreach (var (key, last) in _abandoned.ToArray())
+        {
+            try
+            {
+                if ((await _manifest.GetAsync(_address, last))?.Key != key)
+                {
+                    await _store.DeleteAsync(key);
+                }
+                else if (_index is null)
+                {
+                    // Listed, so the compaction only missed its hand-over: the rebuild makes it now, not at the next flush.
+                    await EnsureIndexAsync();
+                }
+                _abandoned.Remove(key);
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                LakeLog.CompactionFailed(_logger, _address.ToString(), 0, e);
+                return;
+            }
+        }
     }
 
     /// <summary>A schema version of this partition's table, from its batches or the lake's schema records.</summary>

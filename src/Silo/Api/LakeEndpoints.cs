@@ -73,13 +73,14 @@ public static class LakeEndpoints
             .Produces<TableStatus[]>()
             .Produces(StatusCodes.Status404NotFound);
 
-        lake.MapGet("/{source}/{table}/iceberg", async (string source, string table, IGrainFactory grains, Microsoft.Extensions.Options.IOptions<LakeOptions> lake) =>
+        lake.MapGet("/{source}/{table}/iceberg", async (string source, string table, IGrainFactory grains, Microsoft.Extensions.Options.IOptions<LakeOptions> lake, HttpContext http) =>
                 // Only a captured table of the Iceberg format: nothing is activated for any other name.
                 await CapturingAsync(grains, source, table) is not null && lake.Value.FormatOf(table) == LakeFormat.Iceberg
-                    ? Results.Ok(await grains.GetGrain<ILakeTableGrain>($"{source}|{table}").GetAsync())
+                    && await grains.GetGrain<ILakeTableGrain>($"{source}|{table}").GetAsync() is { } info
+                    ? Results.Ok(info with { LastError = ApiAccess.Detail(http, info.LastError) })
                     : Results.NotFound())
             .WithName("GetIcebergTable")
-            .WithSummary("A table's Iceberg tables: metadata locations of changelog and mirror, current snapshot, snapshots kept, live data and delete files, rows, files waiting for the next commit, last commit, schema alerts")
+            .WithSummary("A table's Iceberg tables: metadata locations of changelog and mirror, current snapshot, snapshots kept, live data and delete files, rows, files waiting for the next commit, last commit, schema alerts, why the last commit attempt failed (writers and operators)")
             .Produces<LakeTableInfo>()
             .Produces(StatusCodes.Status404NotFound);
 

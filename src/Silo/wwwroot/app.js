@@ -290,14 +290,16 @@ function renderSources(sources, rates, now) {
 
 // ---- Lake completeness -----------------------------------------------------------------------------------------
 
-/** A table's Iceberg state: snapshots kept, live data and delete files, files waiting; "–" for other formats. */
+/** A table's Iceberg state: snapshots kept, live data and delete files, files waiting, a failing commit; "–" for other formats. */
 function icebergCell(iceberg) {
   if (!iceberg) return td('–', 'muted');
   if (iceberg.snapshotId == null) return td(`no snapshot yet (${iceberg.pendingFiles} files waiting)`, 'muted');
   const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
   const cell = td(`${plural(iceberg.snapshots, 'snapshot')} · ${plural(iceberg.dataFiles, 'data file')} · ${plural(iceberg.deleteFiles, 'delete file')}`
-    + (iceberg.pendingFiles ? ` · ${iceberg.pendingFiles} waiting` : ''));
+    + (iceberg.pendingFiles ? ` · ${iceberg.pendingFiles} waiting` : '')
+    + (iceberg.lastError ? ` · commit failing: ${iceberg.lastError}` : ''));
   cell.classList.add('iceberg');
+  if (iceberg.lastError) cell.classList.add('error');
   cell.dataset.snapshots = String(iceberg.snapshots);
   cell.title = iceberg.mirrorMetadataLocation ?? '';
   return cell;

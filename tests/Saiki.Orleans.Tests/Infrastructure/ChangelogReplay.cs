@@ -132,6 +132,77 @@ public static class IcebergChangelog
         (await cluster.ReadChangelogAsync(source, table, mirror: true)).GetProperty("rows").EnumerateArray()
             .ToDictionary(r => r.GetProperty("id") is var id && id.ValueKind == JsonValueKind.String ? id.GetString()! : id.GetRawText()); // long ids come as strings
 
+    /// <summary>
+    /// What is wrong with the files of a table's two Iceberg tables in the store: a file a kept snapshot refers to
+    /// (as live) that is missing, or a file under the table's folders (data, snapshot chunks, metadata, delete files)
+    /// that nothing kept refers to: left behind by a failed or interrupted write. Empty when all is well.
+    /// </summary>
+    public static async Task<List<string>> IcebergStoreProblemsAsync(this PipelineCluster cluster, string source, string table)
+    {
+        var info = await cluster.Cluster.Client.GetGrain<ILakeTableGrain>($"{source}|{table}").GetAsync();
+        var problems = new List<string>();
+        var referenced = new HashSet<string>(StringComparer.Ordinal);
+        async Task<byte[]?> ReadAsync(string location, string what)
+        {
+            var key = cluster.Lake.KeyOf(location);
+            referenced.Add(key);
+            var bytes = await cluster.Lake.GetAsync(key);
+            if (bytes is null)
+            {
+                problems.Add($"{what} {key} is missing");
+            }
+            return bytes;
+        }
+        foreach (var location in new[] { info.MetadataLocation, info.MirrorMetadataLocation })
+        {
+            if (location is null || await ReadAsync(location, "metadata") is not { } json)
+            {
+                continue;
+            }
+            var metadata = Saiki.Orleans.Lake.Iceberg.IcebergTableMetadata.Parse(System.Text.Encoding.UTF8.GetString(json));
+            referenced.Add(cluster.Lake.KeyOf(location)[..cluster.Lake.KeyOf(location).LastIndexOf('/')] + "/version-hint.text");
+            foreach (var log in metadata.MetadataLog)
+            {
+                await ReadAsync(log.MetadataFile, "metadata log file");
+            }
+            foreach (var snapshot in metadata.Snapshots)
+            {
+                if (await ReadAsync(snapshot.ManifestList, $"manifest list of snapshot {snapshot.SnapshotId}") is not { } list)
+                {
+                    continue;
+                }
+                foreach (var manifest in Saiki.Orleans.Lake.Iceberg.IcebergManifests.ReadManifestList(list))
+                {
+                    if (await ReadAsync(manifest.Path, $"manifest of snapshot {snapshot.SnapshotId}") is not { } entries)
+                    {
+                        continue;
+                    }
+                    foreach (var entry in Saiki.Orleans.Lake.Iceberg.IcebergManifests.ReadManifest(entries, manifest))
+                    {
+                        // A file a snapshot removed (status DELETED) may be gone once the snapshots before it expired.
+                        if (entry.IsLive)
+                        {
+                            await ReadAsync(entry.File.FilePath, $"file of snapshot {snapshot.SnapshotId}");
+                        }
+                        else
+                        {
+                            referenced.Add(cluster.Lake.KeyOf(entry.File.FilePath));
+                        }
+                    }
+                }
+            }
+        }
+        await foreach (var key in cluster.Lake.ListAsync($"{source}/{table}/"))
+        {
+            // An empty snapshot chunk is a zero-byte object its Saiki manifest entry names: Iceberg has no empty data files.
+            if (!referenced.Contains(key) && !(key.Contains("/snapshot/", StringComparison.Ordinal) && (await cluster.Lake.GetAsync(key))?.Length == 0))
+            {
+                problems.Add($"{key} is in the store but no kept snapshot refers to it");
+            }
+        }
+        return problems;
+    }
+
     /// <summary>The replay of <paramref name="table"/>'s changelog as icebird reads it.</summary>
     public static async Task<ChangelogReplay> ReplayChangelogAsync(this PipelineCluster cluster, string source, string table, IReadOnlyList<string> keyColumns) =>
         ChangelogReplay.Of(await cluster.ReadChangelogAsync(source, table), keyColumns);

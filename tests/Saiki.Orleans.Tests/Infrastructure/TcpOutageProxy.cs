@@ -76,8 +76,8 @@ public sealed class TcpOutageProxy : IAsyncDisposable
         try
         {
             await server.ConnectAsync(_target);
-            var a = client.GetStream().CopyToAsync(server.GetStream());
-            var b = server.GetStream().CopyToAsync(client.GetStream());
+            var a = PumpAsync(client.GetStream(), server.GetStream());
+            var b = PumpAsync(server.GetStream(), client.GetStream());
             await Task.WhenAny(a, b);
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException)
@@ -86,6 +86,23 @@ public sealed class TcpOutageProxy : IAsyncDisposable
         finally
         {
             client.Dispose();
+        }
+    }
+
+    /// <summary>Delay added before forwarding each chunk either way: a slow server or network (zero: none).</summary>
+    public TimeSpan Latency { get; set; }
+
+    private async Task PumpAsync(Stream from, Stream to)
+    {
+        var buffer = new byte[81920];
+        int read;
+        while ((read = await from.ReadAsync(buffer)) > 0)
+        {
+            if (Latency > TimeSpan.Zero)
+            {
+                await Task.Delay(Latency);
+            }
+            await to.WriteAsync(buffer.AsMemory(0, read));
         }
     }
 

@@ -114,6 +114,9 @@ public sealed class IcebergCompactionTests(IcebergCompactionCluster fixture) : I
         {
             Assert.Null(await fixture.Lake.GetAsync(file[s3.Length..]));
         }
+        // Nothing else is left behind either: every stored key is referenced and every referenced file is stored.
+        var problems = await Eventually.MatchAsync(() => fixture.IcebergStoreProblemsAsync(s, t), p => p.Count == 0, TimeSpan.FromSeconds(30));
+        Assert.Empty(problems);
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
     }
 
