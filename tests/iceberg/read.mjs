@@ -13,8 +13,9 @@
 // icebird is imported.
 //
 // Prints one JSON document: { "rows": [...], "snapshot": <id>, "files": <live data files>,
-// "deleteFiles": <live delete files>, "dataFiles": [<live data file paths>] } with BigInt as strings, Date as ISO strings, Uint8Array as hex and
-// undefined as null; exits 0. On failure prints the error to stderr and exits 1.
+// "deleteFiles": <live delete files>, "dataFiles": [<live data file paths>], "bounds": [{ "file", "lower": {<field id>:
+// <hex>}, "upper": {...} }] (each live data file's column bounds as its manifest entry holds them) } with BigInt as
+// strings, Date as ISO strings, Uint8Array as hex and undefined as null; exits 0. On failure prints the error to stderr and exits 1.
 
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -120,7 +121,12 @@ try {
   const live = (await icebergManifests(metadata)).flatMap(m => m.entries).filter(e => e.status !== 2);
   const dataFiles = live.filter(e => !e.data_file.content).map(e => e.data_file.file_path);
   const files = dataFiles.length;
-  process.stdout.write(toJson({ rows, snapshot: metadata['current-snapshot-id'], files, deleteFiles: live.length - files, dataFiles }) + '\n');
+  // An Avro map of int keys is an array of {key, value} records.
+  const boundsOf = map => Object.fromEntries(Array.isArray(map) ? map.map(e => [e.key, e.value]) : Object.entries(map ?? {}));
+  const bounds = live.filter(e => !e.data_file.content).map(e => ({
+    file: e.data_file.file_path, lower: boundsOf(e.data_file.lower_bounds), upper: boundsOf(e.data_file.upper_bounds),
+  }));
+  process.stdout.write(toJson({ rows, snapshot: metadata['current-snapshot-id'], files, deleteFiles: live.length - files, dataFiles, bounds }) + '\n');
 } catch (error) {
   process.stderr.write(`read.mjs: ${error?.stack ?? error}\n`);
   process.exitCode = 1;

@@ -22,6 +22,11 @@ public interface ILakeTableGrain : IGrainWithStringKey
     [Alias("hand-over"), AlwaysInterleave]
     Task HandOverAsync(IReadOnlyList<IcebergFile> files);
 
+    /// <summary>The last position of partition <paramref name="partition"/> the table holds, committed or handed over (null: none):
+    /// a writer that died between a hand-over and saving its own state finds there what is already durable.</summary>
+    [Alias("held"), AlwaysInterleave]
+    Task<Position?> HeldAsync(int partition);
+
     /// <summary>Commits what is waiting now (otherwise it is committed on the commit interval or once enough waits).</summary>
     [Alias("commit")]
     Task CommitAsync();

@@ -53,6 +53,12 @@ public sealed record IcebergFile(
     /// <summary>For a compacted file, the files it replaces in both tables (it holds their rows, in order).</summary>
     [Id(14)] public IReadOnlyList<string> Replaces { get; init; } = [];
 
+    /// <summary>Per field id, the smallest value of the column (Iceberg's single-value binary form), for the columns that have one.</summary>
+    [Id(15)] public IReadOnlyDictionary<int, byte[]> LowerBounds { get; init; } = new Dictionary<int, byte[]>();
+
+    /// <summary>Per field id, the largest value, as <see cref="LowerBounds"/>.</summary>
+    [Id(16)] public IReadOnlyDictionary<int, byte[]> UpperBounds { get; init; } = new Dictionary<int, byte[]>();
+
     /// <summary>The file a manifest entry lists, without column metrics (which Iceberg does not require).</summary>
     public static IcebergFile Of(ManifestEntry entry) => new(
         entry.Key, entry.Partition, entry.First, entry.Last, entry.Rows, entry.Bytes, entry.MinCommitTime, entry.MaxCommitTime, entry.SchemaVersion,

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Runtime;
+using Saiki.Orleans.Changes;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
 
@@ -9,19 +10,26 @@ namespace Saiki.Orleans.Ingestion;
 
 /// <summary>
 /// One event type: its schema versions, validation of posted batches (all or nothing), deduplication by eid over a
-/// persisted window, and the durable write of accepted events to the lake before the caller hears back.
+/// persisted window, and the durable write of accepted events to the lake before the caller hears back: one file
+/// per accepted batch, in the type's Iceberg event table (<see cref="EventTable"/>, the default) or as JSON Lines
+/// (<see cref="EventFiles"/>, when <c>Saiki:Lake:Format</c> or <c>TableFormats["_events/{type}"]</c> says
+/// <c>JsonLines</c> or <c>Parquet</c>). A batch whose state write failed after the events were written
+/// deactivates the grain: the next activation finds the batch in the table and remembers its ids.
 /// </summary>
 public sealed partial class EventTypeGrain(
     [PersistentState("event-type", SaikiNames.Storage)] IPersistentState<EventTypeState> state,
     ILakeStore store,
-    LakeLayout layout) : Grain, IEventTypeGrain
+    LakeLayout layout,
+    IOptions<LakeOptions> lake) : Grain, IEventTypeGrain
 {
     /// <summary>Event ids remembered per type to drop repeats.</summary>
     public const int DEDUP_WINDOW = 100_000;
 
     private readonly EventFiles _files = new(store, layout);
     private EventValidator? _validator;
+    private TableSchema? _columns;
     private EidWindow? _eids;
+    private EventTable? _table;
 
     /// <inheritdoc />
     public async Task<EventTypeInfo> DefineAsync(EventTypeDefinition definition)
@@ -56,7 +64,12 @@ public sealed partial class EventTypeGrain(
         }
         s.Definition = definition;
         _validator = null;
+        _columns = null;
         await state.WriteStateAsync();
+        if (lake.Value.FormatOf($"{EventTable.PostedSource}/{name}") == LakeFormat.Iceberg)
+        {
+            await Table(name).ListAsync();
+        }
         return Info();
     }
 
@@ -69,10 +82,16 @@ public sealed partial class EventTypeGrain(
         var s = state.State;
         var definition = s.Definition ?? throw new EventTypeException([$"event type '{this.GetPrimaryKeyString()}' is not defined"]);
         _validator ??= new EventValidator(definition.Schema);
+        var iceberg = lake.Value.FormatOf($"{EventTable.PostedSource}/{definition.Name}") == LakeFormat.Iceberg;
         if (_eids is null)
         {
-            _eids = new EidWindow(DEDUP_WINDOW);
-            _eids.Load(s.Eids);
+            var window = new EidWindow(DEDUP_WINDOW);
+            window.Load(s.Eids);
+            if (iceberg)
+            {
+                await RecoverAsync(definition.Name, window);
+            }
+            _eids = window;
         }
         var checks = events.Select(_validator.Check).ToArray();
         if (checks.Any(c => c.Errors.Count > 0))
@@ -97,7 +116,15 @@ public sealed partial class EventTypeGrain(
         if (fresh.Count > 0)
         {
             // Durable first (same key on a retry: the sequence only moves after success), then remembered.
-            await _files.WriteAsync(_files.PostedPrefix(definition.Name), s.Batches + 1, fresh.Select(e => (e.OccurredAt, e.Json)).ToArray());
+            if (iceberg)
+            {
+                _columns ??= EventColumns.Posted(definition.Name, definition.Schema);
+                await Table(definition.Name).WriteAsync(_columns, s.Batches + 1, fresh.Select(e => EventColumns.RowOf(_columns, e)).ToArray(), DateTimeOffset.UtcNow);
+            }
+            else
+            {
+                await _files.WriteAsync(_files.PostedPrefix(definition.Name), s.Batches + 1, fresh.Select(e => (e.OccurredAt, e.Json)).ToArray());
+            }
             foreach (var e in fresh)
             {
                 _eids.Add(e.Eid);
@@ -108,8 +135,41 @@ public sealed partial class EventTypeGrain(
         }
         s.Duplicates += checks.Length - fresh.Count;
         s.Eids = _eids.Save();
-        await state.WriteStateAsync();
+        try
+        {
+            await state.WriteStateAsync();
+        }
+        catch
+        {
+            // The events may be durable while the state says otherwise: start again from the stored state (and,
+            // for the event table, what it holds), not from this activation's memory.
+            _eids = null;
+            DeactivateOnIdle();
+            throw;
+        }
         return results;
+    }
+
+    private EventTable Table(string name) => _table ??= EventTable.Posted(GrainFactory, store, layout, name);
+
+    /// <summary>Takes over the batches the event table holds beyond the saved state (written, then the state write failed or the silo died).</summary>
+    private async Task RecoverAsync(string name, EidWindow window)
+    {
+        var s = state.State;
+        var (sequence, eids, events) = await Table(name).RecoverAsync(s.Batches);
+        if (sequence == s.Batches)
+        {
+            return;
+        }
+        foreach (var eid in eids)
+        {
+            window.Add(eid);
+        }
+        s.Files += sequence - s.Batches;
+        s.Batches = sequence;
+        s.Accepted += events;
+        s.Eids = window.Save();
+        await state.WriteStateAsync();
     }
 
     private EventTypeInfo Info()

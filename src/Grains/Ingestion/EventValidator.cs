@@ -58,17 +58,18 @@ public sealed class EventValidator
         }
         else
         {
-            if (!metadata.TryGetProperty("eid", out var e) || e.ValueKind != JsonValueKind.String || !Guid.TryParse(e.GetString(), out _))
+            if (!metadata.TryGetProperty("eid", out var e) || e.ValueKind != JsonValueKind.String || !Guid.TryParse(e.GetString(), out var guid))
             {
                 errors.Add("/metadata/eid: required, a UUID");
             }
             else
             {
-                eid = e.GetString();
+                // One spelling per UUID (lower case, no braces), so repeats are found however they are written.
+                eid = guid.ToString("D");
             }
-            if (!metadata.TryGetProperty("occurred_at", out var t) || t.ValueKind != JsonValueKind.String || !DateTimeOffset.TryParse(t.GetString(), System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.RoundtripKind, out occurredAt))
+            if (!metadata.TryGetProperty("occurred_at", out var t) || t.ValueKind != JsonValueKind.String || !Rfc3339.TryParse(t.GetString(), out occurredAt))
             {
-                errors.Add("/metadata/occurred_at: required, an RFC 3339 date-time");
+                errors.Add("/metadata/occurred_at: required, an RFC 3339 date-time with an offset (e.g. 2026-11-27T10:15:00Z)");
             }
         }
         if (_schema is not null)

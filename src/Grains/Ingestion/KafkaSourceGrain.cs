@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 using Orleans;
 using Orleans.Concurrency;
 using Orleans.Runtime;
+using Saiki.Orleans.Changes;
 using Saiki.Orleans.Diagnostics;
 using Saiki.Orleans.Hosting;
 using Saiki.Orleans.Lake;
@@ -20,6 +21,11 @@ namespace Saiki.Orleans.Ingestion;
 /// with their reason, saves its state (deduplication window, watermark), and only then commits, per partition, the
 /// offset below which every event is durable. A restart re-reads from the committed offsets; the saved window
 /// drops what was already written. A reminder brings the grain back after its silo is gone.
+/// The events go to the source's Iceberg event table (<see cref="EventTable"/>, the default) or, when
+/// <c>Saiki:Lake:Format</c> or <c>TableFormats["_kafka/{source}"]</c> says otherwise, to JSON Lines files. A failed
+/// write is retried with exactly the same events and write time (so the same key gets the same bytes) before
+/// anything new is released; a grain that died after its events were handed over and before its state was saved
+/// takes those writes (and their ids) over from the table when it starts.
 /// </summary>
 [Reentrant]
 public sealed partial class KafkaSourceGrain(
@@ -28,6 +34,7 @@ public sealed partial class KafkaSourceGrain(
     LakeLayout layout,
     IOptions<PipelineOptions> pipeline,
     IOptions<EventBus.KafkaOptions> kafka,
+    IOptions<LakeOptions> lake,
     ILogger<KafkaSourceGrain> logger) : Grain, IKafkaSourceGrain, IRemindable
 {
     /// <summary>Default allowed lateness.</summary>
@@ -38,7 +45,7 @@ public sealed partial class KafkaSourceGrain(
     private readonly EventValidator _validator = new(null);
     private readonly ConcurrentQueue<List<TopicPartitionOffset>> _commits = new();
     private readonly ConcurrentQueue<int> _assigned = new();
-    private readonly List<(DateTimeOffset Time, string Line, Offset Tag)> _unwritten = [];
+    private readonly List<(BusinessEvent Event, Offset Tag)> _unwritten = [];
     private readonly List<(DateTimeOffset Time, string Line, Offset Tag)> _lateUnwritten = [];
     private readonly Dictionary<int, long> _consumedUpTo = [];
     private CancellationTokenSource? _stop;
@@ -46,6 +53,12 @@ public sealed partial class KafkaSourceGrain(
     private EventCleanser? _cleanser;
     private string? _error;
     private bool _taken;
+    /// <summary>Time of a failed write, which its retry writes again with the same events.</summary>
+    private DateTimeOffset? _pinned;
+    /// <summary>The events are written but the state that says so is not.</summary>
+    private bool _stateOwed;
+    private EventTable? _table;
+    private TableSchema? _columns;
 
     /// <inheritdoc />
     public override Task OnActivateAsync(CancellationToken cancellationToken)
@@ -104,6 +117,10 @@ public sealed partial class KafkaSourceGrain(
         state.State = new KafkaSourceState { Spec = spec with { GroupId = spec.GroupId ?? $"{EventBus.KafkaOptions.GROUP_PREFIX}{spec.Id}" } };
         await state.WriteStateAsync();
         await this.RegisterOrUpdateReminder(KEEP_ALIVE, pipeline.Value.SupervisionInterval, pipeline.Value.SupervisionInterval);
+        if (Iceberg(spec))
+        {
+            await EventTable.Kafka(GrainFactory, store, layout, spec.Id).ListAsync();
+        }
         Start();
         return Info();
     }
@@ -123,6 +140,7 @@ public sealed partial class KafkaSourceGrain(
         {
             await this.UnregisterReminder(reminder);
         }
+        await EventTable.Kafka(GrainFactory, store, layout, state.State.Spec.Id).UnlistAsync();
         await state.ClearStateAsync();
         return true;
     }
@@ -161,6 +179,8 @@ public sealed partial class KafkaSourceGrain(
         _unwritten.Clear();
         _lateUnwritten.Clear();
         _consumedUpTo.Clear();
+        _pinned = null;
+        _stateOwed = false;
         _stop = new CancellationTokenSource();
         _loop = RunAsync(spec, _stop.Token);
     }
@@ -183,14 +203,63 @@ public sealed partial class KafkaSourceGrain(
         _stop = null;
     }
 
+    private bool Iceberg(KafkaSourceSpec spec) => lake.Value.FormatOf(EventTable.KafkaSource(spec.Id)) == LakeFormat.Iceberg;
+
+    /// <summary>
+    /// Takes over the writes the event table holds beyond the saved state (handed over, then the silo died before the
+    /// state was saved): their ids join the window, so the events read again are dropped as repeats.
+    /// </summary>
+    private async Task RecoverAsync(KafkaSourceSpec spec, CancellationToken ct)
+    {
+        if (!Iceberg(spec))
+        {
+            return;
+        }
+        _table = EventTable.Kafka(GrainFactory, store, layout, spec.Id);
+        _columns = EventColumns.Kafka(spec.Id);
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                var s = state.State;
+                var (sequence, eids, events) = await _table.RecoverAsync(s.Flushes, ct);
+                if (sequence > s.Flushes)
+                {
+                    _cleanser!.Load(eids, s.WatermarkTicks);
+                    s.Files += sequence - s.Flushes;
+                    s.Flushes = sequence;
+                    s.Written += events;
+                    s.Eids = _cleanser.SaveEids();
+                    await state.WriteStateAsync(ct);
+                }
+                return;
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                _error = e.Message;
+                LakeLog.FlushFailed(logger, spec.Id, 0, e);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(30_000, 250 * Math.Pow(2, Math.Min(attempt, 10)))), ct);
+            }
+        }
+    }
+
     private async Task RunAsync(KafkaSourceSpec spec, CancellationToken ct)
     {
+        await RecoverAsync(spec, ct);
         var messages = Channel.CreateBounded<ConsumeResult<Ignore, string>>(new BoundedChannelOptions(10_000) { SingleReader = true, SingleWriter = true });
         var reader = Task.Run(() => Consume(spec, messages.Writer, ct), ct);
         try
         {
             while (!ct.IsCancellationRequested)
             {
+                if (_pinned is not null)
+                {
+                    // The lake refused the last write: read nothing more until it is written. The bounded channel
+                    // fills and the reader thread waits, so memory stays bounded and Kafka holds the rest.
+                    await Task.Delay(pipeline.Value.FlushInterval, ct);
+                    await FlushAsync(ct);
+                    continue;
+                }
                 using (var window = CancellationTokenSource.CreateLinkedTokenSource(ct))
                 {
                     window.CancelAfter(pipeline.Value.FlushInterval);
@@ -309,45 +378,76 @@ public sealed partial class KafkaSourceGrain(
 
     private async Task FlushAsync(CancellationToken ct)
     {
-        foreach (var (e, tag) in _cleanser!.Release(DateTimeOffset.UtcNow))
+        if (_pinned is null)
         {
-            _unwritten.Add((e.OccurredAt, e.Json, (Offset)tag!));
+            // A failed write is retried with exactly its events: nothing new is released until it succeeds.
+            foreach (var (e, tag) in _cleanser!.Release(DateTimeOffset.UtcNow))
+            {
+                _unwritten.Add((e, (Offset)tag!));
+            }
         }
-        if (_unwritten.Count == 0 && _lateUnwritten.Count == 0 && !_taken)
+        if (_unwritten.Count == 0 && _lateUnwritten.Count == 0 && !_taken && !_stateOwed)
         {
             return;
         }
         var s = state.State;
         var spec = s.Spec!;
+        var sequence = s.Flushes + 1;
+        var time = _pinned ?? DateTimeOffset.UtcNow;
+        var late = _lateUnwritten.Count;
+        var files = 0;
         try
         {
-            var sequence = s.Flushes + 1;
-            var files = 0;
-            if (_unwritten.Count > 0)
-            {
-                await _files.WriteAsync(_files.SourcePrefix(spec.Id), sequence, _unwritten.Select(u => (u.Time, u.Line)).ToArray(), ct);
-                files++;
-            }
-            if (_lateUnwritten.Count > 0)
+            // Late lines first: their file is rewritten whole (with more lines) by a retry; the events' hand-over is final.
+            if (late > 0)
             {
                 await _files.WriteAsync(_files.LatePrefix(spec.Id), sequence, _lateUnwritten.Select(u => (u.Time, u.Line)).ToArray(), ct);
                 files++;
             }
-            s.Flushes = sequence;
-            s.Written += _unwritten.Count;
-            s.Files += files;
-            s.Eids = _cleanser.SaveEids();
-            s.WatermarkTicks = _cleanser.WatermarkTicks;
-            await state.WriteStateAsync();
-            _unwritten.Clear();
-            _lateUnwritten.Clear();
-            _taken = false;
+            if (_unwritten.Count > 0)
+            {
+                if (Iceberg(spec))
+                {
+                    await _table!.WriteAsync(_columns!, sequence, _unwritten.Select(u => EventColumns.RowOf(_columns!, u.Event, u.Tag.Partition, u.Tag.Value)).ToArray(), time, ct);
+                }
+                else
+                {
+                    await _files.WriteAsync(_files.SourcePrefix(spec.Id), sequence, _unwritten.Select(u => (u.Event.OccurredAt, u.Event.Json)).ToArray(), ct);
+                }
+                files++;
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
-            // Nothing committed: the next flush writes the same keys again.
+            // Nothing counted: the next flush writes the same events under the same keys again.
+            _pinned = time;
             _error = e.Message;
             LakeLog.FlushFailed(logger, spec.Id, _unwritten.Count, e);
+            return;
+        }
+        _pinned = null;
+        if (files > 0)
+        {
+            s.Flushes = sequence;
+            s.Written += _unwritten.Count;
+            s.Files += files;
+        }
+        _unwritten.Clear();
+        _lateUnwritten.RemoveRange(0, late);
+        _taken = false;
+        s.Eids = _cleanser!.SaveEids();
+        s.WatermarkTicks = _cleanser.WatermarkTicks;
+        try
+        {
+            await state.WriteStateAsync(ct);
+            _stateOwed = false;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // The events are durable; the state is saved by the next flush, and no offset is committed before.
+            _stateOwed = true;
+            _error = e.Message;
+            LakeLog.FlushFailed(logger, spec.Id, 0, e);
             return;
         }
         // Commit below the oldest event still waiting in each partition; past everything read where none waits.

@@ -26,6 +26,8 @@ namespace Saiki.Orleans.Materialization;
 /// activation and adopts it, so a file is committed exactly once. Each snapshot's summary records the position range
 /// it adds and every partition's high-water position; a file at or below its partition's high water is already in
 /// the table and is not added again.
+/// An event table (a key whose source part starts with <c>_</c>: <c>_events|{type}</c>, <c>_kafka/{source}|events</c>;
+/// no capture source id does) is the changelog alone: append-only, no mirror.
 /// </summary>
 public sealed class LakeTableGrain(
     [PersistentState("lake-table", SaikiNames.Storage)] IPersistentState<LakeTableState> state,
@@ -55,6 +57,8 @@ public sealed class LakeTableGrain(
     private List<IcebergManifestFile> _deleteManifests = [];
     private string _source = "";
     private string _table = "";
+    /// <summary>False for an event table: append-only, no mirror.</summary>
+    private bool _mirrored = true;
 
     /// <inheritdoc />
     public override async Task OnActivateAsync(CancellationToken cancellationToken)
@@ -62,6 +66,7 @@ public sealed class LakeTableGrain(
         var key = this.GetPrimaryKeyString();
         var bar = key.IndexOf('|', StringComparison.Ordinal);
         (_source, _table) = (key[..bar], key[(bar + 1)..]);
+        _mirrored = !_source.StartsWith('_');
         await AdoptCommittedVersionsAsync(cancellationToken);
         if (state.State.Pending.Count > 0)
         {
@@ -120,6 +125,18 @@ public sealed class LakeTableGrain(
             _commitRequested = true;
             this.AsReference<ILakeTableGrain>().CommitAsync().Ignore();
         }
+    }
+
+    /// <inheritdoc />
+    public Task<Position?> HeldAsync(int partition)
+    {
+        var s = state.State;
+        Position? held = s.HighWater.TryGetValue(partition, out var hw) ? hw : null;
+        foreach (var file in s.Pending.Where(f => f.Partition == partition && (held is null || f.Last > held.Value)))
+        {
+            held = file.Last;
+        }
+        return Task.FromResult(held);
     }
 
     /// <summary>Saves the state, one write at a time (hand-overs interleave with commits).</summary>
@@ -260,9 +277,9 @@ public sealed class LakeTableGrain(
         var changelogSchemas = book.Versions.Values.OrderBy(v => v.SchemaId).Select(v => ToSchema(v, IcebergSchemaBook.FieldsOf(v))).ToArray();
         var mirrorSchemas = book.Versions.Values.OrderBy(v => v.SchemaId).Select(v => ToSchema(v, IcebergSchemaBook.FieldsOf(v).Where(f => f.Id >= ChangelogFile.FirstTableFieldId))).ToArray();
         var changelog = Prepare(_changelog, s.TableUuid, Changelog, changelogSchemas, current, book.LastColumnId);
-        var mirror = Prepare(_mirror, s.MirrorUuid, Mirror, mirrorSchemas, current, book.LastColumnId);
+        var mirror = _mirrored ? Prepare(_mirror, s.MirrorUuid, Mirror, mirrorSchemas, current, book.LastColumnId) : null;
         // Both tables take the same snapshot id and sequence number, so they can share the data manifests.
-        var sequence = Math.Max(changelog.LastSequenceNumber, mirror.LastSequenceNumber) + 1;
+        var sequence = Math.Max(changelog.LastSequenceNumber, mirror?.LastSequenceNumber ?? 0) + 1;
         var snapshotId = IcebergSnapshot.NewId();
         // Files the new snapshot no longer lists; older snapshots still do, so they go once those expire.
         // A compacted file compacted again before it was committed is listed by no snapshot: it goes at once.
@@ -271,7 +288,8 @@ public sealed class LakeTableGrain(
 
         var dataEntries = added.Select(f => new IcebergManifestEntry(IcebergManifestEntry.Added, snapshotId, sequence, sequence, new IcebergDataFile(
             IcebergDataFile.DataContent, store.Location(f.Key), IcebergDataFile.Parquet, f.Rows, f.Bytes,
-            f.ColumnSizes.Count > 0 ? f.ColumnSizes : null, f.ValueCounts.Count > 0 ? f.ValueCounts : null, f.NullCounts.Count > 0 ? f.NullCounts : null))).ToArray();
+            f.ColumnSizes.Count > 0 ? f.ColumnSizes : null, f.ValueCounts.Count > 0 ? f.ValueCounts : null, f.NullCounts.Count > 0 ? f.NullCounts : null,
+            LowerBounds: f.LowerBounds.Count > 0 ? f.LowerBounds : null, UpperBounds: f.UpperBounds.Count > 0 ? f.UpperBounds : null))).ToArray();
         var dataManifests = await WithEntriesAsync(Changelog, _dataManifests, dataEntries, changelogSchemas[current], IcebergManifestFile.DataContent, snapshotId, sequence, removed, retired);
 
         var deleteManifests = new List<IcebergManifestFile>(_deleteManifests);
@@ -342,16 +360,20 @@ public sealed class LakeTableGrain(
                 : sortedDeletes.Length > 0 || removed.Count > 0 ? IcebergSnapshot.Overwrite : IcebergSnapshot.Append,
             ["added-position-deletes"] = Text(sortedDeletes.Length),
         };
-        var (nextMirror, mirrorExpired) = await CommitTableAsync(Mirror, mirror, s.MirrorVersion, snapshotId, sequence, current, [.. dataManifests, .. deleteManifests], mirrorSummary);
+        (IcebergTableMetadata? nextMirror, List<string> mirrorExpired) = mirror is null ? (null, [])
+            : await CommitTableAsync(Mirror, mirror, s.MirrorVersion, snapshotId, sequence, current, [.. dataManifests, .. deleteManifests], mirrorSummary);
         summary[IcebergSnapshot.OperationKey] = operation;
         var (nextChangelog, changelogExpired) = await CommitTableAsync(Changelog, changelog, s.Version, snapshotId, sequence, current, dataManifests, summary);
         // From here the new versions are the tables, whether or not saving the state below succeeds.
         (_changelog, _mirror, _dataManifests, _deleteManifests) = (nextChangelog, nextMirror, dataManifests, deleteManifests);
 
         s.Version++;
-        s.MirrorVersion++;
         s.MetadataJson = nextChangelog.ToJson();
-        s.MirrorMetadataJson = nextMirror.ToJson();
+        if (nextMirror is not null)
+        {
+            s.MirrorVersion++;
+            s.MirrorMetadataJson = nextMirror.ToJson();
+        }
         s.HighWater = highWater;
         s.Chunks.UnionWith(contributions);
         s.Rewrites.AddRange(rewrites);
@@ -365,7 +387,7 @@ public sealed class LakeTableGrain(
         s.Retired.AddRange(neverListed.Select(k => new RetiredFile(k, 0)));
         // Metadata and manifest lists of expired snapshots are referenced by nothing current: gone at once.
         s.Retired.AddRange(mirrorExpired.Concat(changelogExpired).Select(k => new RetiredFile(k, 0)));
-        await PurgeAsync(Math.Min(nextChangelog.Snapshots.Min(x => x.SequenceNumber), nextMirror.Snapshots.Min(x => x.SequenceNumber)));
+        await PurgeAsync(Math.Min(nextChangelog.Snapshots.Min(x => x.SequenceNumber), nextMirror?.Snapshots.Min(x => x.SequenceNumber) ?? long.MaxValue));
         await SaveAsync();
         _oldestPending.Reset();
         if (s.Pending.Count > 0)
@@ -624,12 +646,12 @@ public sealed class LakeTableGrain(
     private static IcebergSchema ToSchema(BookVersion version, IEnumerable<(int Id, string Name, string Type, bool Required)> fields) =>
         new(version.SchemaId, fields.Select(f => new IcebergField(f.Id, f.Name, f.Required, f.Type)).ToArray());
 
-    private static Dictionary<string, string> Properties(string kind) => new()
+    private Dictionary<string, string> Properties(string kind) => new()
     {
         ["write.format.default"] = "parquet",
         ["write.parquet.compression-codec"] = "zstd",
         ["write.delete.mode"] = "merge-on-read",
-        ["saiki.table-kind"] = kind,
+        ["saiki.table-kind"] = _mirrored ? kind : "events",
     };
 
     private static string Text(long value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.Options;
+using Saiki.Orleans.Ingestion;
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Sources;
 
@@ -14,6 +15,8 @@ namespace Saiki.Orleans.Silo.Api;
 /// its current metadata and where it lives; engines then read the object store directly. Each captured table is two
 /// Iceberg tables: <c>orders</c>, the current state (the mirror), and <c>orders_changelog</c>, every change. The tables are Saiki's to
 /// write: every write answers 403 in the catalog's error model. Reads need what the rest of the API's reads need.
+/// Business events have append-only event tables: an event type's in namespace <c>[_events]</c> (table named as
+/// the type), a Kafka source's in <c>[_kafka]</c> (table named as the source); no source id starts with <c>_</c>.
 /// </summary>
 public static class IcebergCatalogEndpoints
 {
@@ -132,12 +135,13 @@ public static class IcebergCatalogEndpoints
     private static async Task<IReadOnlyList<CatalogTable>> IcebergTablesAsync(IGrainFactory grains, LakeOptions lake)
     {
         var sources = await grains.GetGrain<ISourceRegistryGrain>(0).ListAsync();
+        var events = await grains.GetGrain<IEventTablesGrain>(0).ListAsync();
         return sources.SelectMany(s => s.Tables.Where(t => lake.FormatOf(t) == LakeFormat.Iceberg).SelectMany(t =>
         {
             var dot = t.IndexOf('.', StringComparison.Ordinal);
             var (ns, name) = dot < 0 ? (new[] { s.Id }, t) : (new[] { s.Id, t[..dot] }, t[(dot + 1)..]);
             return new[] { new CatalogTable(s.Id, t, true, ns, name), new CatalogTable(s.Id, t, false, ns, name + ChangelogSuffix) };
-        })).ToArray();
+        })).Concat(events.Select(e => new CatalogTable(e.Source, e.Table, false, [e.Namespace], e.Name))).ToArray();
     }
 
     private static bool StartsWith(string[] ns, string[] prefix) => ns.Length >= prefix.Length && ns.Take(prefix.Length).SequenceEqual(prefix);

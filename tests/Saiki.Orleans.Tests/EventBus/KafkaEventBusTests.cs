@@ -7,7 +7,7 @@ using Saiki.Orleans.Tests.Infrastructure;
 namespace Saiki.Orleans.Tests.EventBus;
 
 /// <summary>The pipeline with the Kafka event bus on, against librdkafka's mock cluster (real wire protocol).</summary>
-public sealed class KafkaPipelineCluster : PipelineCluster
+public class KafkaPipelineCluster : PipelineCluster
 {
     public KafkaMockCluster Kafka { get; } = new();
 
@@ -15,7 +15,11 @@ public sealed class KafkaPipelineCluster : PipelineCluster
     [
         new("Saiki:Kafka:BootstrapServers", Kafka.BootstrapServers),
         new("Saiki:Kafka:TopicTemplate", "saiki.{source}.{table}"),
+        .. LakeSettings,
     ];
+
+    /// <summary>Lake settings a derived cluster adds.</summary>
+    protected virtual IEnumerable<KeyValuePair<string, string?>> LakeSettings => [];
 
     public override async Task DisposeAsync()
     {

@@ -31,6 +31,21 @@ public class PipelineCluster : IAsyncLifetime
     /// <summary>The S3 endpoint the silos use (tests read the lake directly from s3rver).</summary>
     protected virtual string SiloS3Url => TestEnvironment.S3Url;
 
+    /// <summary>
+    /// An Iceberg lake committing every 300 ms whose manifests merge every few commits, partitions compact every two
+    /// files, delete files are rewritten often and snapshots expire after five, so the faults a test injects also
+    /// land on merges, compactions, purges and delete-file rewrites.
+    /// </summary>
+    protected static IEnumerable<KeyValuePair<string, string?>> BusyIcebergLake =>
+    [
+        new("Saiki:Lake:Format", "Iceberg"),
+        new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.300"),
+        new("Saiki:Lake:Iceberg:MaxManifests", "4"),
+        new("Saiki:Lake:Iceberg:CompactFiles", "2"),
+        new("Saiki:Lake:Iceberg:MaxDeleteFiles", "3"),
+        new("Saiki:Lake:Iceberg:SnapshotsKept", "5"),
+    ];
+
     /// <summary>Settings a derived cluster adds (or overrides).</summary>
     protected virtual IEnumerable<KeyValuePair<string, string?>> ExtraSettings => [];
 

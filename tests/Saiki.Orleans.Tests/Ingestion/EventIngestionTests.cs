@@ -45,7 +45,7 @@ public sealed class EventIngestionTests : IAsyncLifetime
         Assert.Equal(EventOutcome.Rejected, results[1].Outcome);
         Assert.Contains(results[1].Errors, e => e.StartsWith("/total:", StringComparison.Ordinal));
         Assert.Contains("/metadata/eid: required, a UUID", results[2].Errors);
-        Assert.Contains("/metadata/occurred_at: required, an RFC 3339 date-time", results[2].Errors);
+        Assert.Contains("/metadata/occurred_at: required, an RFC 3339 date-time with an offset (e.g. 2026-11-27T10:15:00Z)", results[2].Errors);
         var files = new EventFiles(new LocalLakeStore(Path.Combine(_silo.Work, "lake")), new LakeLayout(""));
         Assert.Empty(await files.ReadAllAsync(files.PostedPrefix(type)));
 

@@ -8,9 +8,51 @@ using Saiki.Orleans.Tests.Infrastructure;
 
 namespace Saiki.Orleans.Tests.Ingestion;
 
-/// <summary>The silo consuming a Kafka topic is killed mid-stream: the lake still holds every event exactly once, in order.</summary>
-public sealed class KafkaSourceCrashTests(KafkaPipelineCluster fixture) : IClassFixture<KafkaPipelineCluster>
+/// <summary>The silo consuming a Kafka topic is killed mid-stream: the lake still holds every event exactly once, in order
+/// (as JSON Lines files here; in the Iceberg event table in <see cref="KafkaSourceIcebergCrashTests"/>).</summary>
+public sealed class KafkaSourceCrashTests(KafkaPipelineCluster fixture) : KafkaSourceCrashCheck(fixture), IClassFixture<KafkaPipelineCluster>
 {
+    protected override async Task<List<string>> WrittenAsync(string id, int expected)
+    {
+        var files = new EventFiles(Fixture.Lake, Fixture.Layout);
+        return await Eventually.MatchAsync(() => files.ReadAllAsync(files.SourcePrefix(id)), l => l.Count >= expected, TimeSpan.FromSeconds(90));
+    }
+}
+
+/// <summary>The Kafka source writes its Iceberg event table (the lake's default format); icebird reads it.</summary>
+public sealed class KafkaSourceIcebergCrashTests(KafkaIcebergPipelineCluster fixture) : KafkaSourceCrashCheck(fixture), IClassFixture<KafkaIcebergPipelineCluster>
+{
+    protected override async Task<List<string>> WrittenAsync(string id, int expected)
+    {
+        var committer = Fixture.Cluster.Client.GetGrain<ILakeTableGrain>(EventTable.CommitterKey(EventTable.KafkaSource(id), EventTable.KafkaTable));
+        await Eventually.MatchAsync(committer.GetAsync, i => i.Rows >= expected && i.PendingFiles == 0, TimeSpan.FromSeconds(90));
+        var table = await Fixture.ReadChangelogAsync(EventTable.KafkaSource(id), EventTable.KafkaTable);
+        // In write order: the write's sequence, then the event's place in it.
+        return table.GetProperty("rows").EnumerateArray()
+            .OrderBy(r => long.Parse(ChangelogReplay.Text(r.GetProperty("__lsn"))!, System.Globalization.CultureInfo.InvariantCulture))
+            .ThenBy(r => long.Parse(ChangelogReplay.Text(r.GetProperty("__seq"))!, System.Globalization.CultureInfo.InvariantCulture))
+            .Select(r => r.GetProperty("event").GetString()!).ToList();
+    }
+}
+
+/// <summary>A Kafka-source cluster whose lake is Iceberg.</summary>
+public sealed class KafkaIcebergPipelineCluster : KafkaPipelineCluster
+{
+    protected override IEnumerable<KeyValuePair<string, string?>> LakeSettings =>
+    [
+        new("Saiki:Lake:Format", "Iceberg"),
+        new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.300"),
+    ];
+}
+
+/// <summary>The crash check, on the lake format a derived class reads.</summary>
+public abstract class KafkaSourceCrashCheck(KafkaPipelineCluster fixture)
+{
+    protected KafkaPipelineCluster Fixture => fixture;
+
+    /// <summary>The events the lake holds for the source, as JSON text, in the order written, once at least <paramref name="expected"/> are there.</summary>
+    protected abstract Task<List<string>> WrittenAsync(string id, int expected);
+
     [Fact]
     public async Task KillingTheConsumingSilo_MidStream_LosesNothing_AndWritesNothingTwice()
     {
@@ -38,9 +80,10 @@ public sealed class KafkaSourceCrashTests(KafkaPipelineCluster fixture) : IClass
         var victim = await fixture.KillSiloHoldingAsync(source);
         await producing;
 
-        var files = new EventFiles(fixture.Lake, fixture.Layout);
-        var written = await Eventually.MatchAsync(() => files.ReadAllAsync(files.SourcePrefix(id)), l => l.Count >= 1500, TimeSpan.FromSeconds(90));
+        var written = await WrittenAsync(id, events.Length);
         Assert.Equal(events.Select(e => e.N), written.Select(l => JsonDocument.Parse(l).RootElement.GetProperty("n").GetInt32()));
+        Assert.Equal((long)events.Length, (await source.GetAsync())!.Written);
+        var files = new EventFiles(fixture.Lake, fixture.Layout);
         Assert.Empty(await files.ReadAllAsync(files.LatePrefix(id)));
         Assert.True(fixture.Cluster.TryGetGrainContext(source.GetGrainId(), out var moved));
         Assert.NotEqual(victim.SiloAddress, moved!.Address.SiloAddress);

@@ -11,18 +11,7 @@ public sealed class IcebergCrashCluster : PipelineCluster
 {
     protected override short Silos => 3;
 
-    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
-    [
-        new("Saiki:Lake:Format", "Iceberg"),
-        new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.300"),
-        // Manifests merge every few commits, so crashes also land on merging commits and on merged manifest lists.
-        new("Saiki:Lake:Iceberg:MaxManifests", "4"),
-        // Partitions compact every two files, old snapshots expire fast and delete files are rewritten often, so the
-        // crashes also land on compactions, purges and delete-file rewrites.
-        new("Saiki:Lake:Iceberg:CompactFiles", "2"),
-        new("Saiki:Lake:Iceberg:MaxDeleteFiles", "3"),
-        new("Saiki:Lake:Iceberg:SnapshotsKept", "5"),
-    ];
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => BusyIcebergLake;
 }
 
 /// <summary>

@@ -11,16 +11,7 @@ public sealed class IcebergLakeFaultCluster : PipelineCluster
 
     protected override string SiloS3Url => $"https://127.0.0.1:{Proxy.Port}";
 
-    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings =>
-    [
-        new("Saiki:Lake:Format", "Iceberg"),
-        new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.300"),
-        new("Saiki:Lake:Iceberg:MaxManifests", "4"),
-        // Compactions, delete-file rewrites and expiry run all the time, so the faults also land on them.
-        new("Saiki:Lake:Iceberg:CompactFiles", "2"),
-        new("Saiki:Lake:Iceberg:MaxDeleteFiles", "3"),
-        new("Saiki:Lake:Iceberg:SnapshotsKept", "5"),
-    ];
+    protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => BusyIcebergLake;
 
     public override async Task DisposeAsync()
     {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using Saiki.Orleans.Lake;
 using Saiki.Orleans.Sources;
@@ -74,10 +75,52 @@ public sealed class IcebergLakeTests(IcebergCluster fixture) : IClassFixture<Ice
         Assert.Equal(replay.Changes.Count, info.Rows);
         Assert.Equal(0, info.PendingFiles);
         Assert.True(info.Snapshots >= 1);
+        await AssertBoundsAsync(s, t);
         var location = info.MetadataLocation!;
         var version = location[(location.LastIndexOf("/v", StringComparison.Ordinal) + 2)..^".metadata.json".Length];
         Assert.Equal(version, System.Text.Encoding.UTF8.GetString((await fixture.Lake.GetAsync($"{s}/{t}/metadata/version-hint.text"))!));
         Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
+
+    /// <summary>
+    /// The column bounds in the changelog's manifests, as icebird reads them, span exactly the values its rows hold:
+    /// what engines prune files by (<c>__lsn</c>, <c>__commit_time</c>, and the int, long and timestamptz columns).
+    /// </summary>
+    private async Task AssertBoundsAsync(string s, string t)
+    {
+        var table = await fixture.ReadChangelogAsync(s, t);
+        var (_, json) = (await fixture.Cluster.Client.GetGrain<ILakeTableGrain>($"{s}|{t}").MetadataAsync(mirror: false))!.Value;
+        using var metadata = JsonDocument.Parse(json);
+        var fields = metadata.RootElement.GetProperty("schemas").EnumerateArray().Last().GetProperty("fields").EnumerateArray()
+            .ToDictionary(f => f.GetProperty("name").GetString()!, f => f.GetProperty("id").GetInt32().ToString(CultureInfo.InvariantCulture));
+        var rows = table.GetProperty("rows").EnumerateArray().ToArray();
+        var bounds = table.GetProperty("bounds").EnumerateArray().ToArray();
+        Assert.Equal(table.GetProperty("files").GetInt32(), bounds.Length);
+        // Timestamps come from icebird as JavaScript dates (milliseconds); the bounds hold microseconds.
+        static long Millis(string iso) => DateTimeOffset.Parse(iso, CultureInfo.InvariantCulture).ToUnixTimeMilliseconds();
+        foreach (var (column, width, read, scale) in new (string, int, Func<JsonElement, long>, long)[]
+        {
+            ("__lsn", 8, v => long.Parse(ChangelogReplay.Text(v)!, CultureInfo.InvariantCulture), 1),
+            ("__commit_time", 8, v => Millis(v.GetString()!), 1000),
+            ("id", 4, v => v.GetInt64(), 1),
+            ("qty", 8, v => long.Parse(ChangelogReplay.Text(v)!, CultureInfo.InvariantCulture), 1),
+            ("at", 8, v => Millis(v.GetString()!), 1000),
+        })
+        {
+            var id = fields[column];
+            long Decode(JsonElement side)
+            {
+                var bytes = Convert.FromHexString(side.GetProperty(id).GetString()!);
+                Assert.Equal(width, bytes.Length);
+                return width == 4 ? BitConverter.ToInt32(bytes) : BitConverter.ToInt64(bytes);
+            }
+            var spans = bounds.Select(b => (Lower: Decode(b.GetProperty("lower")), Upper: Decode(b.GetProperty("upper")))).ToArray();
+            Assert.All(spans, x => Assert.True(x.Lower <= x.Upper, $"{column}: lower {x.Lower} above upper {x.Upper}"));
+            var values = rows.Select(r => r.GetProperty(column)).Where(v => v.ValueKind != JsonValueKind.Null).Select(read).ToArray();
+            // Rounded down to the reader's unit, the widest bounds are the smallest and largest values.
+            Assert.Equal(values.Min(), Math.DivRem(spans.Min(x => x.Lower), scale).Quotient);
+            Assert.Equal(values.Max(), Math.DivRem(spans.Max(x => x.Upper), scale).Quotient);
+        }
     }
 
     [Fact]

@@ -98,7 +98,10 @@ public static class ChangelogFile
             _all = [_op, _lsn, _seq, _commit, _version, _before, _unchanged, _text, _key, .. _table];
             _parquetSchema = new ParquetSchema(_all.Select(c => (Field)c.Field).ToArray());
             _names = ChangeFile.NamesOf(schema);
+            _types = Metadata.Select(m => (m.Id, m.Type)).Concat(columns.FieldIds.Select((id, i) => (id, columns.Types[i]))).ToDictionary(t => t.Item1, t => t.Item2);
         }
+
+        private readonly Dictionary<int, string> _types;
 
         /// <summary>Changes added so far.</summary>
         public long Count => _rows;
@@ -192,7 +195,7 @@ public static class ChangelogFile
             Relabel(footer, _all);
             await _writer!.DisposeAsync();
             _writer = null;
-            return (_output.ToArray(), Metrics(footer, _all, _rows));
+            return (_output.ToArray(), Metrics(footer, _all, _rows, _types));
         }
 
         private async Task WriteGroupAsync()
@@ -293,23 +296,74 @@ public static class ChangelogFile
         json.EndArray();
     }
 
-    private static IcebergFileMetrics Metrics(PMeta.FileMetaData footer, Column[] columns, long rows)
+    private static IcebergFileMetrics Metrics(PMeta.FileMetaData footer, Column[] columns, long rows, IReadOnlyDictionary<int, string> types)
     {
         var sizes = new Dictionary<int, long>();
+        var lower = new Dictionary<int, long>();
+        var upper = new Dictionary<int, long>();
+        var unbounded = new HashSet<int>();
         foreach (var group in footer.RowGroups)
         {
             foreach (var chunk in group.Columns)
             {
                 var column = columns.First(c => c.Field.Name == chunk.MetaData!.PathInSchema[0]);
-                sizes[column.Field.FieldId] = sizes.GetValueOrDefault(column.Field.FieldId) + chunk.MetaData!.TotalCompressedSize;
+                var id = column.Field.FieldId;
+                sizes[id] = sizes.GetValueOrDefault(id) + chunk.MetaData!.TotalCompressedSize;
+                if (BoundWidth(types[id]) is not { } width)
+                {
+                    continue;
+                }
+                // A row group of nulls only has no bounds of its own; one without statistics leaves the column unbounded.
+                var statistics = chunk.MetaData.Statistics;
+                if (statistics?.MinValue is { } min && statistics.MaxValue is { } max && min.Length == width && max.Length == width)
+                {
+                    var (lo, hi) = (Decode(min), Decode(max));
+                    lower[id] = lower.TryGetValue(id, out var l) ? Math.Min(l, lo) : lo;
+                    upper[id] = upper.TryGetValue(id, out var u) ? Math.Max(u, hi) : hi;
+                }
+                else if (statistics?.NullCount != chunk.MetaData.NumValues)
+                {
+                    unbounded.Add(id);
+                }
             }
         }
+        byte[] Encode(int id, long value) => BoundWidth(types[id]) switch
+        {
+            1 => [(byte)value],
+            4 => BitConverter.GetBytes((int)value),
+            _ => BitConverter.GetBytes(value),
+        };
         return new IcebergFileMetrics(
             rows,
             columns.ToDictionary(c => c.Field.FieldId, _ => rows),
             columns.ToDictionary(c => c.Field.FieldId, c => c.TotalNulls),
-            sizes);
+            sizes)
+        {
+            LowerBounds = lower.Where(b => !unbounded.Contains(b.Key)).ToDictionary(b => b.Key, b => Encode(b.Key, b.Value)),
+            UpperBounds = upper.Where(b => !unbounded.Contains(b.Key)).ToDictionary(b => b.Key, b => Encode(b.Key, b.Value)),
+        };
+
+        static long Decode(byte[] value) => value.Length switch
+        {
+            1 => value[0],
+            4 => BitConverter.ToInt32(value),
+            _ => BitConverter.ToInt64(value),
+        };
     }
+
+    /// <summary>
+    /// Bytes of a column's bound when Saiki records one: Iceberg's single-value form of these types is the Parquet
+    /// statistic's plain little-endian form (int, date: 4; long, time, timestamps: 8; boolean: 1), ordered as signed
+    /// integers in both. Other types get none (decimals are big-endian in Iceberg, floats may hold NaN, strings and
+    /// UUIDs order by bytes the writer's statistics do not follow): a missing bound only means no pruning.
+    /// </summary>
+    private static int? BoundWidth(string icebergType) => icebergType switch
+    {
+        "int" or "date" => 4,
+        "long" or "time" or "timestamp" or "timestamptz" => 8,
+        "boolean" => 1,
+        _ => null,
+    };
 
     /// <summary>
     /// Parquet.Net 6.1 writes the statistics of its timestamp types in milliseconds whatever the unit (upstream issue
@@ -542,7 +596,13 @@ public sealed record IcebergFileMetrics(
     IReadOnlyDictionary<int, long> NullCounts,
     IReadOnlyDictionary<int, long> ColumnSizes)
 {
+    /// <summary>Lower bounds (Iceberg's single-value form) of the columns that have them (see <see cref="ChangelogFile"/>).</summary>
+    public IReadOnlyDictionary<int, byte[]> LowerBounds { get; init; } = new Dictionary<int, byte[]>();
+
+    /// <summary>Upper bounds, as <see cref="LowerBounds"/>.</summary>
+    public IReadOnlyDictionary<int, byte[]> UpperBounds { get; init; } = new Dictionary<int, byte[]>();
+
     /// <summary>The file the committer takes for a manifest entry written with these metrics.</summary>
     public IcebergFile FileOf(ManifestEntry entry) =>
-        IcebergFile.Of(entry) with { ValueCounts = ValueCounts, NullCounts = NullCounts, ColumnSizes = ColumnSizes };
+        IcebergFile.Of(entry) with { ValueCounts = ValueCounts, NullCounts = NullCounts, ColumnSizes = ColumnSizes, LowerBounds = LowerBounds, UpperBounds = UpperBounds };
 }

@@ -1,0 +1,82 @@
+using System.Text.Json;
+using Confluent.Kafka;
+using Saiki.Orleans.Ingestion;
+using Saiki.Orleans.Lake;
+using Saiki.Orleans.Tests.Infrastructure;
+
+namespace Saiki.Orleans.Tests.Ingestion;
+
+/// <summary>
+/// A writer of an event table that died after handing a write to the table's committer and before saving its own
+/// state: the table holds events the writer's state does not know. Here such a write is made the way the writer
+/// makes it (same key, same committer) before the writer runs; the writer then takes it over instead of writing it
+/// again or writing over its key: its events are repeats, and the table holds every event once.
+/// </summary>
+public sealed class IcebergEventRecoveryTests(KafkaIcebergPipelineCluster fixture) : IClassFixture<KafkaIcebergPipelineCluster>
+{
+    private static readonly DateTimeOffset T0 = new(2026, 11, 27, 12, 0, 0, TimeSpan.Zero);
+
+    private static BusinessEvent Event(Guid eid, int n) =>
+        new(eid.ToString(), T0.AddSeconds(n), JsonSerializer.Serialize(new { metadata = new { eid, occurred_at = T0.AddSeconds(n).ToString("O") }, n }));
+
+    [Fact]
+    public async Task AnEventTypeTakesOverAWriteItsStateMissed()
+    {
+        var type = "recover.posted-" + Guid.NewGuid().ToString("N")[..6];
+        const string schema = """{"type":"object","properties":{"n":{"type":"integer"}}}""";
+        var grain = fixture.Cluster.Client.GetGrain<IEventTypeGrain>(type);
+        await grain.DefineAsync(new EventTypeDefinition(type, schema));
+        // The silo holding the type dies; its next write (batch 1) reached the table, its state did not.
+        await fixture.KillSiloHoldingAsync(grain);
+        var table = EventTable.Posted(fixture.Cluster.Client, fixture.Lake, fixture.Layout, type);
+        var columns = EventColumns.Posted(type, schema);
+        var written = Enumerable.Range(0, 3).Select(n => Event(Guid.NewGuid(), n)).ToArray();
+        await table.WriteAsync(columns, 1, written.Select(e => EventColumns.RowOf(columns, e)).ToArray(), DateTimeOffset.UtcNow);
+
+        var fresh = Event(Guid.NewGuid(), 3);
+        var outcomes = await grain.PublishAsync([written[1].Json, fresh.Json]);
+        Assert.Equal([EventOutcome.Duplicate, EventOutcome.Accepted], outcomes.Select(o => o.Outcome));
+        var info = (await grain.GetAsync())!;
+        Assert.Equal((4L, 2L, 1L), (info.Accepted, info.Files, info.Duplicates));
+
+        var committer = fixture.Cluster.Client.GetGrain<ILakeTableGrain>(EventTable.CommitterKey(EventTable.PostedSource, type));
+        await Eventually.MatchAsync(committer.GetAsync, i => i.Rows == 4 && i.PendingFiles == 0);
+        var rows = (await fixture.ReadChangelogAsync(EventTable.PostedSource, type)).GetProperty("rows").EnumerateArray()
+            .Select(r => JsonDocument.Parse(r.GetProperty("event").GetString()!).RootElement.GetProperty("n").GetInt32()).Order();
+        Assert.Equal([0, 1, 2, 3], rows);
+        // Batch 1 was not written over: batch 2 has a key of its own.
+        Assert.NotNull(await fixture.Lake.GetAsync(table.DataKey(2)));
+    }
+
+    [Fact]
+    public async Task AKafkaSourceTakesOverAWriteItsStateMissed_TheEventsReadAgainAreRepeats()
+    {
+        var id = "krecover-" + Guid.NewGuid().ToString("N")[..6];
+        var topic = $"recover.{id}";
+        fixture.Kafka.CreateTopic(topic, 2);
+        var events = Enumerable.Range(0, 40).Select(n => Event(Guid.NewGuid(), n)).ToArray();
+        using (var producer = new ProducerBuilder<string, string>(new ProducerConfig { BootstrapServers = fixture.Kafka.BootstrapServers }).Build())
+        {
+            foreach (var e in events)
+            {
+                await producer.ProduceAsync(topic, new Message<string, string> { Key = e.Eid, Value = e.Json });
+            }
+        }
+        // Write 1 (the first 15 events) reached the table; the source's state and its Kafka offsets did not move.
+        var table = EventTable.Kafka(fixture.Cluster.Client, fixture.Lake, fixture.Layout, id);
+        var columns = EventColumns.Kafka(id);
+        await table.WriteAsync(columns, 1, events.Take(15).Select(e => EventColumns.RowOf(columns, e, 0, 0)).ToArray(), DateTimeOffset.UtcNow);
+
+        var source = fixture.Cluster.Client.GetGrain<IKafkaSourceGrain>(id);
+        await source.RegisterAsync(new KafkaSourceSpec(id, fixture.Kafka.BootstrapServers, topic, AllowedLateness: TimeSpan.FromSeconds(1)));
+        var info = await Eventually.MatchAsync(async () => (await source.GetAsync())!, i => i.Written == 40 && i.Duplicates == 15, TimeSpan.FromSeconds(60));
+        Assert.Equal(40L, info.Consumed);
+
+        var committer = fixture.Cluster.Client.GetGrain<ILakeTableGrain>(EventTable.CommitterKey(EventTable.KafkaSource(id), EventTable.KafkaTable));
+        await Eventually.MatchAsync(committer.GetAsync, i => i.Rows == 40 && i.PendingFiles == 0);
+        var eids = (await fixture.ReadChangelogAsync(EventTable.KafkaSource(id), EventTable.KafkaTable)).GetProperty("rows").EnumerateArray()
+            .Select(r => Guid.Parse(r.GetProperty("eid").GetString()!).ToString()).ToArray();
+        Assert.Equal(events.Select(e => e.Eid).Order(), eids.Order());
+        Assert.True(await source.RemoveAsync());
+    }
+}
