@@ -327,12 +327,7 @@ public static class ChangelogFile
                 }
             }
         }
-        byte[] Encode(int id, long value) => BoundWidth(types[id]) switch
-        {
-            1 => [(byte)value],
-            4 => BitConverter.GetBytes((int)value),
-            _ => BitConverter.GetBytes(value),
-        };
+        byte[] Encode(int id, long value) => BoundWidth(types[id]) == 4 ? BitConverter.GetBytes((int)value) : BitConverter.GetBytes(value);
         return new IcebergFileMetrics(
             rows,
             columns.ToDictionary(c => c.Field.FieldId, _ => rows),
@@ -343,25 +338,19 @@ public static class ChangelogFile
             UpperBounds = upper.Where(b => !unbounded.Contains(b.Key)).ToDictionary(b => b.Key, b => Encode(b.Key, b.Value)),
         };
 
-        static long Decode(byte[] value) => value.Length switch
-        {
-            1 => value[0],
-            4 => BitConverter.ToInt32(value),
-            _ => BitConverter.ToInt64(value),
-        };
+        static long Decode(byte[] value) => value.Length == 4 ? BitConverter.ToInt32(value) : BitConverter.ToInt64(value);
     }
 
     /// <summary>
     /// Bytes of a column's bound when Saiki records one: Iceberg's single-value form of these types is the Parquet
-    /// statistic's plain little-endian form (int, date: 4; long, time, timestamps: 8; boolean: 1), ordered as signed
-    /// integers in both. Other types get none (decimals are big-endian in Iceberg, floats may hold NaN, strings and
-    /// UUIDs order by bytes the writer's statistics do not follow): a missing bound only means no pruning.
+    /// statistic's plain little-endian form (int, date: 4; long, time, timestamps: 8), ordered as signed integers in
+    /// both. Other types get none (decimals are big-endian in Iceberg, floats may hold NaN, strings and UUIDs order by
+    /// bytes the writer's statistics do not follow, booleans have no statistics): a missing bound only means no pruning.
     /// </summary>
     private static int? BoundWidth(string icebergType) => icebergType switch
     {
         "int" or "date" => 4,
         "long" or "time" or "timestamp" or "timestamptz" => 8,
-        "boolean" => 1,
         _ => null,
     };
 

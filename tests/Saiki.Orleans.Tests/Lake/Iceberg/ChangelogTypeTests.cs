@@ -93,9 +93,49 @@ public sealed class ChangelogTypeTests
         Assert.Equal(5, compactedMetrics.Rows);
         Assert.Equal(metrics.NullCounts, compactedMetrics.NullCounts);
 
-        foreach (var file in new[] { content, compacted })
+        Assert.Equal(metrics.LowerBounds.Keys.Order(), compactedMetrics.LowerBounds.Keys.Order());
+        foreach (var file in new[] { (content, metrics), (compacted, compactedMetrics) })
         {
-            await CheckAsync(db, t, rows, file);
+            await CheckAsync(db, t, rows, file.Item1);
+            await CheckBoundsAsync(file.Item1, file.Item2, columns.Select((c, i) => (c.Name, iceberg.FieldIds[i])).ToDictionary(x => x.Name, x => x.Item2));
+        }
+    }
+
+    /// <summary>
+    /// The bounds a file's metrics give (Iceberg's single-value form: little-endian ints, longs, days, µs) are the smallest and largest values DuckDB reads in each column; the columns without bounds
+    /// are the ones whose order Iceberg and the writer's statistics do not share.
+    /// </summary>
+    private static async Task CheckBoundsAsync(byte[] content, global::Saiki.Orleans.Lake.Iceberg.IcebergFileMetrics metrics, Dictionary<string, int> fieldIds)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"bounds-{Guid.NewGuid():N}.parquet");
+        await File.WriteAllBytesAsync(path, content);
+        try
+        {
+            await using var duck = new DuckDBConnection("DataSource=:memory:");
+            await duck.OpenAsync();
+            var bounded = new (string Column, int FieldId, string Expression)[]
+            {
+                ("id", fieldIds["id"], "id"), ("i2", fieldIds["i2"], "i2"), ("i4", fieldIds["i4"], "i4"), ("i8", fieldIds["i8"], "i8"),
+                ("d", fieldIds["d"], "date_diff('day', DATE '1970-01-01', d)"),
+                ("ts", fieldIds["ts"], "epoch_us(ts)"), ("tstz", fieldIds["tstz"], "epoch_us(tstz)"),
+                ("tm", fieldIds["tm"], "(extract('hour' FROM tm) * 3600000000 + extract('minute' FROM tm) * 60000000 + extract('microseconds' FROM tm))::BIGINT"),
+                ("__lsn", 2, "__lsn"), ("__seq", 3, "__seq"), ("__commit_time", 4, "epoch_us(__commit_time)"),
+            };
+            foreach (var (column, id, expression) in bounded)
+            {
+                var row = (await QueryAsync(duck, $"SELECT min({expression})::VARCHAR, max({expression})::VARCHAR FROM read_parquet('{path}')"))[0];
+                static string Decode(byte[] b) => (b.Length == 4 ? BitConverter.ToInt32(b) : BitConverter.ToInt64(b)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+                Assert.True(metrics.LowerBounds.ContainsKey(id), $"{column} has no lower bound");
+                Assert.Equal((row[0], row[1]), (Decode(metrics.LowerBounds[id]), Decode(metrics.UpperBounds[id])));
+            }
+            foreach (var unbounded in new[] { "f4", "f8", "b", "n9", "n18", "n38", "t", "u", "ba" })
+            {
+                Assert.False(metrics.LowerBounds.ContainsKey(fieldIds[unbounded]), $"{unbounded} has a bound");
+            }
+        }
+        finally
+        {
+            File.Delete(path);
         }
     }
 
