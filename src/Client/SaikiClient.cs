@@ -91,7 +91,9 @@ public sealed class SaikiClient(IClusterClient cluster)
         cluster.GetGrain<IEventTypeGrain>(eventType).PublishAsync(events);
 
     /// <summary>Registers a Kafka topic of business events as a source.</summary>
-    public Task<KafkaSourceInfo> RegisterKafkaSourceAsync(KafkaSourceSpec spec) => cluster.GetGrain<IKafkaSourceGrain>(spec.Id).RegisterAsync(spec);
+    public Task<KafkaSourceInfo> RegisterKafkaSourceAsync(KafkaSourceSpec spec) => string.IsNullOrWhiteSpace(spec.Id)
+        ? throw new EventTypeException(["id is required: the Kafka source's id (letters, digits, '-' and '_')"])
+        : cluster.GetGrain<IKafkaSourceGrain>(spec.Id).RegisterAsync(spec);
 
     /// <summary>A Kafka source; null when not registered.</summary>
     public Task<KafkaSourceInfo?> GetKafkaSourceAsync(string id) => cluster.GetGrain<IKafkaSourceGrain>(id).GetAsync();

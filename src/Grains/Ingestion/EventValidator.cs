@@ -24,7 +24,9 @@ public sealed class EventValidator
     {
         try
         {
-            return JsonSchema.FromText(schema);
+            // A registry of its own: a schema's $id is registered there, never process-wide, so one event type's $id
+            // neither collides with another's nor with the same type's next version.
+            return JsonSchema.FromText(schema, new BuildOptions { SchemaRegistry = new SchemaRegistry() });
         }
         catch (Exception e) when (e is JsonException or JsonSchemaException or ArgumentException or InvalidOperationException)
         {

@@ -23,6 +23,29 @@ public static class SchemaCompatibilityCheck
     private static void Compare(JsonElement before, JsonElement after, string path, List<string> problems)
     {
         var at = path.Length == 0 ? "/" : path;
+        // Boolean schemas: false accepted nothing, so anything may follow it; true (or {}) accepted anything, so only
+        // true or {} may follow it; false refuses what every other schema accepted.
+        if (before.ValueKind == JsonValueKind.False)
+        {
+            return;
+        }
+        if (after.ValueKind == JsonValueKind.False)
+        {
+            problems.Add($"{at}: becomes false (refuses every value)");
+            return;
+        }
+        if (before.ValueKind == JsonValueKind.True || before.ValueKind == JsonValueKind.Object && !before.EnumerateObject().Any())
+        {
+            if (after.ValueKind != JsonValueKind.True && !(after.ValueKind == JsonValueKind.Object && !after.EnumerateObject().Any()))
+            {
+                problems.Add($"{at}: accepted any value and is now constrained");
+            }
+            return;
+        }
+        if (before.ValueKind != JsonValueKind.Object || after.ValueKind != JsonValueKind.Object)
+        {
+            return;
+        }
         if (Text(before, "type") is { } oldType && Text(after, "type") != oldType)
         {
             problems.Add($"{at}: type changes from {oldType} to {Text(after, "type") ?? "unspecified"}");

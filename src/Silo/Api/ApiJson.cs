@@ -39,14 +39,22 @@ internal sealed class EnumNamesConverter : JsonConverterFactory
 }
 
 /// <summary>How a request body that is not the JSON an endpoint takes is answered.</summary>
-internal static class ApiJson
+internal static partial class ApiJson
 {
+    /// <summary>An error's text without the file paths of the silo's machine (they stay in its log).</summary>
+    public static string WithoutPaths(string message) => FilePath().Replace(message, "(path)");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"file://\S+|(?<![\w.:/])(?:/[^\s'"":;,()\[\]]+){2,}|\b[A-Za-z]:\\[^\s'"":;,()]+")]
+    private static partial System.Text.RegularExpressions.Regex FilePath();
+
     /// <summary>
     /// The problem detail of a body that could not be read: the JSON path and what is wrong there
     /// (<c>$.columns[0].action: 7 is not one of Exclude, Hash</c>); no .NET type names.
     /// </summary>
     public static string Describe(BadHttpRequestException e) => e.InnerException switch
     {
+        JsonException { Path: "$" } json when json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) =>
+            "$: the body must be a JSON object with the endpoint's fields (see /openapi/v1.json)",
         JsonException { Path: { } path } json when json.Message.StartsWith("The JSON value could not be converted", StringComparison.Ordinal) =>
             $"{path}: the value is not of the expected type",
         JsonException { Path: { } path } json when !json.Message.Contains(" Path: ", StringComparison.Ordinal) => $"{path}: {json.Message}",

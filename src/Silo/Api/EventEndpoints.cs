@@ -14,6 +14,11 @@ public static class EventEndpoints
 
         types.MapPut("/{name}", async (string name, EventTypeRequest request, SaikiClient client) =>
             {
+                if (request.Schema.ValueKind is not (JsonValueKind.Object or JsonValueKind.True or JsonValueKind.False))
+                {
+                    const string missing = "schema is required: the JSON Schema of the whole event (an object, or a boolean)";
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["schema"] = [missing] }, detail: missing, title: "The event type was not changed.");
+                }
                 try
                 {
                     return Results.Ok(await client.DefineEventTypeAsync(new EventTypeDefinition(name, request.Schema.GetRawText(), request.Compatibility)));
@@ -75,7 +80,7 @@ public static class EventEndpoints
             })
             .WithName("RegisterKafkaSource")
             .WithSummary("Consume a Kafka topic of business events into the lake, cleansed")
-            .WithDescription("Duplicates by metadata.eid are dropped (bounded, persisted window), events are reordered by metadata.occurred_at up to allowedLateness, later ones go to _late/{id}/ with the reason, and offsets are committed only once the events below them are durable.")
+            .WithDescription("Duplicates by metadata.eid are dropped (bounded, persisted window), events are reordered by metadata.occurred_at up to allowedLateness, later ones go to _kafka/{id}/late/ with the reason, and offsets are committed only once the events below them are durable.")
             .Produces<KafkaSourceInfo>(StatusCodes.Status201Created)
             .ProducesValidationProblem()
             .RequireAuthorization(ApiAccess.Write);

@@ -65,6 +65,11 @@ public static class SourceEndpoints
 
         sources.MapPost("/{id}/tables", async (string id, AddTablesRequest request, SaikiClient client) =>
             {
+                if (request.Tables is not { Count: > 0 } tables || tables.Any(t => t is null))
+                {
+                    const string missing = "tables is required: a non-empty list of schema.table names, none of them null";
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["tables"] = [missing] }, detail: missing, title: "The tables were not added.");
+                }
                 try
                 {
                     return Results.Ok(await client.AddTablesAsync(id, request.Tables));

@@ -84,8 +84,8 @@ public static class SaikiHost
             else if (context.Exception is { } e && context.ProblemDetails.Status == StatusCodes.Status500InternalServerError)
             {
                 // As Kafka Connect's REST API does, a request that failed inside says what failed (the reason, not the
-                // stack, which goes to the log with the request).
-                context.ProblemDetails.Detail = e.Message;
+                // stack, which goes to the log with the request), without the silo's file paths.
+                context.ProblemDetails.Detail = ApiJson.WithoutPaths(e.Message);
             }
         });
         // Unreadable bodies reach the exception handler (and so a problem body) instead of an empty 400.

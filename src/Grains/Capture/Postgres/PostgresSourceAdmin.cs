@@ -61,6 +61,10 @@ public static class PostgresSourceAdmin
     }
 
     /// <summary>Checks the spec itself, before touching the database.</summary>
+    /// <summary>Problems for the null items of a list field of a request (<c>name[i] is null; hint</c>).</summary>
+    public static IEnumerable<string> NullItems<T>(string name, IReadOnlyList<T>? items, string hint) =>
+        (items ?? []).Select((item, i) => (item, i)).Where(x => x.item is null).Select(x => $"{name}[{x.i}] is null; {hint}");
+
     public static PostgresSourceSpec ValidateShape(PostgresSourceSpec spec)
     {
         var problems = new List<string>();
@@ -87,7 +91,17 @@ public static class PostgresSourceAdmin
         {
             problems.Add($"partitions is {spec.Partitions}; it must be between 1 and {MaxPartitions}");
         }
-        var tables = (spec.Tables ?? []).Select(t => PostgresNames.QualifiedTable(t?.Trim() ?? "")).ToList();
+        // A null in a list is the caller's mistake, named with its place; the checks below look at the rest.
+        problems.AddRange(NullItems("tables", spec.Tables, "name each table as schema.table"));
+        problems.AddRange(NullItems("excludeTables", spec.ExcludeTables, "name each table as schema.table"));
+        problems.AddRange(NullItems("columns", spec.Columns, "a rule is {\"table\", \"column\", \"action\"}"));
+        foreach (var (rule, i) in (spec.Columns ?? []).Select((r, i) => (r, i)).Where(x => x.r is not null && (string.IsNullOrWhiteSpace(x.r.Table) || string.IsNullOrWhiteSpace(x.r.Column))))
+        {
+            problems.Add($"columns[{i}]: table and column are required");
+        }
+        spec = spec with { Tables = (spec.Tables ?? []).Where(t => t is not null).ToArray(), ExcludeTables = spec.ExcludeTables?.Where(t => t is not null).ToArray(),
+            Columns = spec.Columns?.Where(r => r is not null && !string.IsNullOrWhiteSpace(r.Table) && !string.IsNullOrWhiteSpace(r.Column)).ToArray() };
+        var tables = spec.Tables.Select(t => PostgresNames.QualifiedTable(t.Trim())).ToList();
         if (tables.Count == 0)
         {
             problems.Add("tables is empty; name at least one table as schema.table");
