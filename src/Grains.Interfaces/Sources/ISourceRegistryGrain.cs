@@ -6,12 +6,14 @@ namespace Saiki.Orleans.Sources;
 [Alias("saiki.source-registry")]
 public interface ISourceRegistryGrain : IGrainWithIntegerKey
 {
-    /// <summary>Validates and registers a PostgreSQL source. Throws <see cref="SourceValidationException"/> when refused.</summary>
-    [Alias("register-postgres")]
+    /// <summary>Validates and registers a PostgreSQL source. Throws <see cref="SourceValidationException"/> when refused.
+    /// Registrations interleave with everything else (one database that never answers holds up only its own), and
+    /// end within the validation bound: created, or refused with nothing created.</summary>
+    [Alias("register-postgres"), global::Orleans.Concurrency.AlwaysInterleave]
     Task<SourceInfo> RegisterPostgresAsync(PostgresSourceSpec spec);
 
     /// <summary>Validates and registers a DynamoDB table source. Throws <see cref="SourceValidationException"/> when refused.</summary>
-    [Alias("register-dynamodb")]
+    [Alias("register-dynamodb"), global::Orleans.Concurrency.AlwaysInterleave]
     Task<SourceInfo> RegisterDynamoAsync(DynamoSourceSpec spec);
 
     /// <summary>Status of one source of any kind, or null when none has this id.</summary>
@@ -19,7 +21,7 @@ public interface ISourceRegistryGrain : IGrainWithIntegerKey
     Task<SourceInfo?> GetAsync(string id);
 
     /// <summary>All registered sources with their current status.</summary>
-    [Alias("list")]
+    [Alias("list"), global::Orleans.Concurrency.AlwaysInterleave]
     Task<IReadOnlyList<SourceInfo>> ListAsync();
 
     /// <summary>Stops capture, releases what the source holds in its database, forgets the source. False when it was not registered.</summary>

@@ -40,34 +40,69 @@ public sealed class SourceRegistryGrain(
     }
 
     /// <inheritdoc />
-    public async Task<SourceInfo> RegisterPostgresAsync(PostgresSourceSpec spec)
+    public Task<SourceInfo> RegisterPostgresAsync(PostgresSourceSpec spec)
     {
         var shaped = PostgresSourceAdmin.ValidateShape(spec);
-        if (state.State.SourceIds.Contains(shaped.Id))
-        {
-            throw new SourceValidationException($"source '{shaped.Id}' is already registered; remove it first to register it again");
-        }
-        var info = await GrainFactory.GetGrain<ISourceGrain>(shaped.Id).RegisterAsync(shaped);
-        state.State.SourceIds.Add(shaped.Id);
-        await state.WriteStateAsync();
-        await ArmSupervisionAsync();
-        return info;
+        return RegisterAsync(shaped.Id, SourceKind.Postgres, () => GrainFactory.GetGrain<ISourceGrain>(shaped.Id).RegisterAsync(shaped));
     }
 
     /// <inheritdoc />
-    public async Task<SourceInfo> RegisterDynamoAsync(DynamoSourceSpec spec)
+    public Task<SourceInfo> RegisterDynamoAsync(DynamoSourceSpec spec)
     {
         var shaped = DynamoSourceAdmin.ValidateShape(spec);
-        if (state.State.SourceIds.Contains(shaped.Id))
+        return RegisterAsync(shaped.Id, SourceKind.DynamoDb, () => GrainFactory.GetGrain<IDynamoSourceGrain>(shaped.Id).RegisterAsync(shaped));
+    }
+
+    /// <summary>
+    /// Registers a source whose grain validates and sets it up. Interleaves (see the interface): an id being
+    /// registered is reserved until its grain answers, and state writes go one at a time.
+    /// </summary>
+    private async Task<SourceInfo> RegisterAsync(string id, SourceKind kind, Func<Task<SourceInfo>> register)
+    {
+        if (state.State.SourceIds.Contains(id))
         {
-            throw new SourceValidationException($"source '{shaped.Id}' is already registered; remove it first to register it again");
+            throw new SourceValidationException($"source '{id}' is already registered; remove it first to register it again");
         }
-        var info = await GrainFactory.GetGrain<IDynamoSourceGrain>(shaped.Id).RegisterAsync(shaped);
-        state.State.SourceIds.Add(shaped.Id);
-        state.State.Kinds[shaped.Id] = SourceKind.DynamoDb;
-        await state.WriteStateAsync();
-        await ArmSupervisionAsync();
-        return info;
+        if (!_registering.Add(id))
+        {
+            throw new SourceValidationException($"source '{id}' is being registered by another request");
+        }
+        try
+        {
+            var info = await register();
+            await WriteAsync(() =>
+            {
+                state.State.SourceIds.Add(id);
+                if (kind != SourceKind.Postgres)
+                {
+                    state.State.Kinds[id] = kind;
+                }
+            });
+            await ArmSupervisionAsync();
+            return info;
+        }
+        finally
+        {
+            _registering.Remove(id);
+        }
+    }
+
+    private readonly HashSet<string> _registering = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _writes = new(1, 1);
+
+    /// <summary>Changes the state and saves it, one change at a time (registrations interleave).</summary>
+    private async Task WriteAsync(Action change)
+    {
+        await _writes.WaitAsync();
+        try
+        {
+            change();
+            await state.WriteStateAsync();
+        }
+        finally
+        {
+            _writes.Release();
+        }
     }
 
     /// <inheritdoc />
@@ -91,9 +126,11 @@ public sealed class SourceRegistryGrain(
             return false;
         }
         await Source(id).RemoveAsync();
-        state.State.SourceIds.Remove(id);
-        state.State.Kinds.Remove(id);
-        await state.WriteStateAsync();
+        await WriteAsync(() =>
+        {
+            state.State.SourceIds.Remove(id);
+            state.State.Kinds.Remove(id);
+        });
         return true;
     }
 

@@ -21,8 +21,31 @@ public static class PostgresSourceAdmin
     public static async Task<PostgresSourceSpec> ValidateAsync(PostgresSourceSpec spec, bool canHash = false, CancellationToken ct = default)
     {
         var normalized = ValidateShape(spec);
+        // A database that accepts the connection and never answers is refused within the bound, so a registration
+        // ends (refused, nothing created) well before its caller gives up on it.
+        using var bound = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bound.CancelAfter(ValidationTimeout);
+        try
+        {
+            return await ValidateAsync(spec, normalized, canHash, bound.Token);
+        }
+        catch (OperationCanceledException) when (bound.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            var builder = new NpgsqlConnectionStringBuilder(spec.ConnectionString);
+            throw new SourceValidationException($"PostgreSQL at {builder.Host}:{builder.Port}/{builder.Database} did not answer within {ValidationTimeout.TotalSeconds:0} s");
+        }
+    }
+
+    /// <summary>Longest a registration's checks against the database may take.</summary>
+    public static readonly TimeSpan ValidationTimeout = TimeSpan.FromSeconds(10);
+
+    private static async Task<PostgresSourceSpec> ValidateAsync(PostgresSourceSpec spec, PostgresSourceSpec normalized, bool canHash, CancellationToken ct)
+    {
         var problems = new List<string>();
-        await using var conn = await OpenAsync(spec.ConnectionString, ct);
+        // The connect timeout too: Npgsql's own (15 s by default) would outlast the bound.
+        var bounded = new NpgsqlConnectionStringBuilder(spec.ConnectionString);
+        bounded.Timeout = Math.Min(bounded.Timeout, (int)ValidationTimeout.TotalSeconds);
+        await using var conn = await OpenAsync(bounded.ConnectionString, ct);
         normalized = await ExpandPatternsAsync(conn, normalized, problems, ct);
 
         var walLevel = (string?)await Scalar(conn, "SHOW wal_level", ct);
