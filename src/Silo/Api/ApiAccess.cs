@@ -108,6 +108,16 @@ public static class ApiAccess
         return services;
     }
 
+    /// <summary>True when a listen URL (<c>http://127.0.0.1:5080</c>, <c>http://localhost:5080</c>) reaches loopback only; <c>+</c>, <c>*</c> and other hosts do not.</summary>
+    public static bool IsLoopbackUrl(string address)
+    {
+        if (!Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
+        {
+            return false;
+        }
+        return uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
+    }
+
     /// <summary>
     /// Refuses to serve writes without tokens anywhere but on loopback, unless <see cref="ApiOptions.AllowOpenWrites"/>
     /// says so: the addresses are known only once the server listens, so the check runs right after it starts.
@@ -121,7 +131,7 @@ public static class ApiAccess
                 return Task.CompletedTask;
             }
             var addresses = server.Features.Get<Microsoft.AspNetCore.Hosting.Server.Features.IServerAddressesFeature>()?.Addresses ?? [];
-            var exposed = addresses.Where(a => !IsLoopback(a)).ToArray();
+            var exposed = addresses.Where(a => !IsLoopbackUrl(a)).ToArray();
             if (exposed.Length > 0)
             {
                 throw new InvalidOperationException(
@@ -132,14 +142,6 @@ public static class ApiAccess
             return Task.CompletedTask;
         }
 
-        private static bool IsLoopback(string address)
-        {
-            if (!Uri.TryCreate(address.Replace("://+", "://0.0.0.0", StringComparison.Ordinal).Replace("://*", "://0.0.0.0", StringComparison.Ordinal), UriKind.Absolute, out var uri))
-            {
-                return false;
-            }
-            return uri.IsLoopback || (System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
-        }
 
         public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
         public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;

@@ -21,12 +21,30 @@ public static class SaikiHost
     /// <summary>Where the Orleans dashboard is mounted (operators only).</summary>
     public const string DashboardPath = "/orleans";
 
+    /// <summary>Host names a silo that listens on loopback only answers when <c>AllowedHosts</c> is not set.</summary>
+    public const string LoopbackHosts = "localhost;127.0.0.1;[::1]";
+
+    /// <summary>
+    /// A silo listening on loopback only answers requests for loopback host names unless <c>AllowedHosts</c> says
+    /// otherwise: a web page whose name an attacker points at 127.0.0.1 (DNS rebinding) reaches nothing. Elsewhere
+    /// <c>AllowedHosts</c> is the deployment's to set (the Helm chart sets the Service's names and the pod's address).
+    /// </summary>
+    private static void LimitHosts(ConfigurationManager configuration)
+    {
+        var urls = (configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (string.IsNullOrEmpty(configuration["AllowedHosts"]) && urls.Length > 0 && urls.All(ApiAccess.IsLoopbackUrl))
+        {
+            configuration["AllowedHosts"] = LoopbackHosts;
+        }
+    }
+
     /// <summary>Builds the application; <paramref name="configure"/> can add configuration (tests, the demo).</summary>
     public static WebApplication Build(string[] args, Action<WebApplicationBuilder>? configure = null)
     {
         // Settings and dashboard assets ship next to the binary; data paths stay relative to the working directory.
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
         configure?.Invoke(builder);
+        LimitHosts(builder.Configuration);
         builder.Services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.Section)).ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
         // Clustering needs the ports before the options pipeline runs, so validate them here too.

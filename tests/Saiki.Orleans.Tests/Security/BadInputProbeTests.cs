@@ -33,6 +33,18 @@ public sealed class BadInputProbeTests : IAsyncLifetime
     private static string Detail(string problem) => JsonDocument.Parse(problem).RootElement.GetProperty("detail").GetString()!;
 
     [Theory]
+    [InlineData("attacker.example", HttpStatusCode.BadRequest)]
+    [InlineData("saiki.attacker.example:80", HttpStatusCode.BadRequest)]
+    [InlineData("127.0.0.1", HttpStatusCode.OK)]
+    [InlineData("localhost", HttpStatusCode.OK)]
+    public async Task OnLoopback_OnlyLoopbackHostNamesAreAnswered_AgainstDnsRebinding(string host, HttpStatusCode expected)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, "/api/sources");
+        request.Headers.Host = host;
+        Assert.Equal(expected, (await _silo.Http.SendAsync(request)).StatusCode);
+    }
+
+    [Theory]
     [InlineData("file:///work/main/.saiki/lake/a/metadata/v3.metadata.json of table a|b is missing", "(path) of table a|b is missing")]
     [InlineData("Could not find file '/tmp/x/y.json'.", "Could not find file '(path)'.")]
     [InlineData(@"Access to C:\data\lake is denied", "Access to (path) is denied")]
