@@ -121,6 +121,9 @@ internal static partial class ProcessLog
     [LoggerMessage(1502, LogLevel.Warning, "Partition {Partition}: routing {Events} events to process monitoring failed")]
     public static partial void RoutingFailed(ILogger logger, string partition, int events, Exception exception);
 
+    [LoggerMessage(1504, LogLevel.Warning, "Process {Process}: {Limit} breaches wait for delivery already; this one is not announced (it stays queryable)")]
+    public static partial void BreachQueueFull(ILogger logger, string process, int limit);
+
     [LoggerMessage(1503, LogLevel.Information, "Process {Process} registered with {Steps} steps over {Partitions} partitions")]
     public static partial void Registered(ILogger logger, string process, int steps, int partitions);
 }

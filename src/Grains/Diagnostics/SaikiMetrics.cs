@@ -53,6 +53,9 @@ public static class SaikiMetrics
     /// <summary>Process deadlines missed.</summary>
     public static readonly Counter<long> Breaches = Meter.CreateCounter<long>("saiki.process.breaches", "{breach}", "Business-process deadlines missed");
 
+    /// <summary>Breaches not announced on Kafka or the webhook (queue full, or delivery failed after retries); they stay queryable.</summary>
+    public static readonly Counter<long> BreachesUnannounced = Meter.CreateCounter<long>("saiki.process.breaches.unannounced", "{breach}", "Breaches not announced on Kafka or the webhook");
+
     /// <summary>Events applied by process monitoring.</summary>
     public static readonly Counter<long> ProcessEvents = Meter.CreateCounter<long>("saiki.process.events", "{event}", "Cleansed changes routed to process monitoring");
 

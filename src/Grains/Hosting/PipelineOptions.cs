@@ -65,6 +65,8 @@ public sealed class PipelineOptions
     /// DynamoDB Local) plus the clock difference between the silos and DynamoDB.
     /// </summary>
     public TimeSpan DynamoSnapshotOverlap { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>Let process webhooks reach link-local and cloud metadata addresses (refused by default, see <see cref="Processes.WebhookGuard"/>).</summary>
+    public bool AllowLinkLocalWebhooks { get; set; }
 }
 
 internal sealed class PipelineOptionsValidator : IValidateOptions<PipelineOptions>

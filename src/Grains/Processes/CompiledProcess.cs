@@ -43,7 +43,11 @@ public sealed partial class CompiledProcess
     /// <summary>Per step: operations it matches.</summary>
     public HashSet<ChangeOperation>[] Operations { get; }
 
+    /// <summary>Longest deadline a step may have (event times plus it must stay far from the end of time).</summary>
+    public static readonly TimeSpan MaxWithin = TimeSpan.FromDays(366);
+
     /// <summary>Validates a definition; throws <see cref="ProcessValidationException"/> naming every problem.</summary>
+
     public static CompiledProcess Compile(ProcessDefinition? definition)
     {
         var problems = new List<string>();
@@ -123,9 +127,9 @@ public sealed partial class CompiledProcess
                 {
                     problems.Add($"{at}: deadline.after '{d.After}' is not an earlier step");
                 }
-                if (d.Within <= TimeSpan.Zero)
+                if (d.Within <= TimeSpan.Zero || d.Within > MaxWithin)
                 {
-                    problems.Add($"{at}: deadline.within is {d.Within}; it must be positive");
+                    problems.Add($"{at}: deadline.within is {d.Within}; it must be positive and at most {MaxWithin.TotalDays:0} days");
                 }
                 if (s.Optional)
                 {

@@ -41,6 +41,9 @@ public sealed class ProcessGrain([PersistentState("process", SaikiNames.Storage)
         return new ProcessInfo(d.Name, d.Partitions, d.Steps, d.Webhook, stats);
     }
 
+    /// <summary>Deepest page start of a breach listing: each partition sends offset + limit breaches, so both are bounded.</summary>
+    public const int MaxBreachOffset = 100_000;
+
     /// <inheritdoc />
     public async Task<BreachPage> GetBreachesAsync(int offset, int limit)
     {
@@ -48,6 +51,7 @@ public sealed class ProcessGrain([PersistentState("process", SaikiNames.Storage)
         {
             return new BreachPage(0, []);
         }
+        (offset, limit) = (Math.Clamp(offset, 0, MaxBreachOffset), Math.Clamp(limit, 0, 1000));
         var pages = await Task.WhenAll(Partitions.Select(p => p.GetBreachesAsync(offset + limit)));
         var items = pages.SelectMany(p => p.Items).OrderByDescending(b => b.DetectedAt).ThenByDescending(b => b.Due).ThenBy(b => b.Key, StringComparer.Ordinal)
             .Skip(offset).Take(limit).ToArray();

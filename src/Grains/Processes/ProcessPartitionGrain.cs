@@ -105,7 +105,7 @@ public sealed class ProcessPartitionGrain(
         {
             _dirty = true;
             await SaveAsync(); // a breach is kept before it is announced
-            await sink.DeliverAsync(_engine.Process.Definition, breaches);
+            sink.Enqueue(_engine.Process.Definition, breaches);
         }
         if (_dirty && DateTimeOffset.UtcNow - _savedAt >= SaveEvery)
         {

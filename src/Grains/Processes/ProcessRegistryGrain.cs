@@ -9,12 +9,17 @@ namespace Saiki.Orleans.Processes;
 /// <summary>The registered processes; silos route cleansed changes by the definitions it returns.</summary>
 public sealed class ProcessRegistryGrain(
     [PersistentState("process-registry", SaikiNames.Storage)] IPersistentState<ProcessRegistryState> state,
+    Microsoft.Extensions.Options.IOptions<PipelineOptions> options,
     ILogger<ProcessRegistryGrain> logger) : Grain, IProcessRegistryGrain
 {
     /// <inheritdoc />
     public async Task<ProcessInfo> RegisterAsync(ProcessDefinition definition)
     {
         var process = CompiledProcess.Compile(definition);
+        if (!options.Value.AllowLinkLocalWebhooks && definition.Webhook is { } hook && WebhookGuard.Problem(hook) is { } problem)
+        {
+            throw new ProcessValidationException([problem]);
+        }
         if (state.State.Definitions.Any(d => d.Name == process.Name))
         {
             throw new ProcessValidationException([$"a process named '{process.Name}' is registered already; remove it first to register it again"]);

@@ -46,9 +46,9 @@ public static class ProcessEndpoints
 
         processes.MapGet("/{name}/breaches", async (string name, SaikiClient client, int offset = 0, int limit = 50) =>
             {
-                if (offset < 0 || limit is < 1 or > MAX_PAGE)
+                if (offset is < 0 or > Processes.ProcessGrain.MaxBreachOffset || limit is < 1 or > MAX_PAGE)
                 {
-                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["paging"] = [$"offset must be ≥ 0 and limit between 1 and {MAX_PAGE}"] });
+                    return Results.ValidationProblem(new Dictionary<string, string[]> { ["paging"] = [$"offset must be between 0 and {Processes.ProcessGrain.MaxBreachOffset} and limit between 1 and {MAX_PAGE}"] });
                 }
                 return await client.GetProcessAsync(name) is null ? Results.NotFound() : Results.Ok(await client.GetBreachesAsync(name, offset, limit));
             })

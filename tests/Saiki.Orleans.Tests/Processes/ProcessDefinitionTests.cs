@@ -29,7 +29,8 @@ public sealed class ProcessDefinitionTests
         { new ProcessDefinition("p", [Created with { Deadline = new StepDeadline("created", TimeSpan.FromMinutes(1)) }]), "steps[0] (created): the first step starts an instance and cannot have a deadline" },
         { new ProcessDefinition("p", [Created, Paid with { Deadline = new StepDeadline("crated", TimeSpan.FromMinutes(1)) }]), "steps[1] (paid): deadline.after 'crated' is not an earlier step" },
         { new ProcessDefinition("p", [Created, Paid with { Deadline = new StepDeadline("paid", TimeSpan.FromMinutes(1)) }]), "steps[1] (paid): deadline.after 'paid' is not an earlier step" },
-        { new ProcessDefinition("p", [Created, Paid with { Deadline = new StepDeadline("created", TimeSpan.Zero) }]), "steps[1] (paid): deadline.within is 00:00:00; it must be positive" },
+        { new ProcessDefinition("p", [Created, Paid with { Deadline = new StepDeadline("created", TimeSpan.Zero) }]), "steps[1] (paid): deadline.within is 00:00:00; it must be positive and at most 366 days" },
+        { new ProcessDefinition("p", [Created, Paid with { Deadline = new StepDeadline("created", TimeSpan.MaxValue) }]), $"steps[1] (paid): deadline.within is {TimeSpan.MaxValue}; it must be positive and at most 366 days" },
         { new ProcessDefinition("p", [Created, Paid with { Optional = true }]), "steps[1] (paid): an optional step cannot have a deadline" },
         { new ProcessDefinition("p", [Created with { Optional = true }]), "steps[0] (created): the first step starts an instance and cannot be optional" },
     };
