@@ -80,7 +80,23 @@ public sealed class RegistrationValidationTests(PipelineCluster fixture)
         Assert.Contains(error.Problems, p => p.StartsWith("source id 'Bad-Id' is invalid", StringComparison.Ordinal));
         Assert.Contains("partitions is 0; it must be between 1 and 256", error.Problems);
         Assert.Contains("table a.b is listed more than once", error.Problems);
-        Assert.Contains("table name 'public.no way' is not of the form schema.table or schema.*", error.Problems);
+        Assert.Contains(error.Problems, p => p.StartsWith("table name 'public.no way' is not of the form schema.table or schema.* (letters, digits and '_'", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TableNamesNoLakeKeyGrainOrTopicCanCarry_AreRefusedNamed_OrThroughAPattern_AndExcludingThemWorks()
+    {
+        await using var db = await TestDatabase.CreateAsync("names");
+        await db.ExecuteAsync($"CREATE TABLE {db.Name}.\"price$eur\" (id int PRIMARY KEY); CREATE TABLE {db.Name}.\"a|b\" (id int PRIMARY KEY); CREATE TABLE {db.Name}.fine (id int PRIMARY KEY)");
+        var named = await RefusedAsync(db, new PostgresSourceSpec(db.Name, db.ConnectionString, [$"{db.Name}.price$eur"]));
+        Assert.Contains(named.Problems, p => p.StartsWith($"table name '{db.Name}.price$eur' is not of the form", StringComparison.Ordinal));
+        var pattern = await RefusedAsync(db, new PostgresSourceSpec(db.Name, db.ConnectionString, [$"{db.Name}.*"]));
+        Assert.Contains($"{db.Name}.* matches table '{db.Name}.price$eur', whose name Saiki cannot carry (letters, digits and '_' in schema and table: the name also names the table's lake folder, grains and Kafka topic); rename it or list it in excludeTables", pattern.Problems);
+        Assert.Contains(pattern.Problems, p => p.StartsWith($"{db.Name}.* matches table '{db.Name}.a|b'", StringComparison.Ordinal));
+        var info = await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(db.Name, db.ConnectionString, [$"{db.Name}.*"],
+            ExcludeTables: [$"{db.Name}.price$eur", $"{db.Name}.a|b"]));
+        Assert.Equal([$"{db.Name}.fine"], info.Tables);
+        Assert.True(await fixture.Client.RemoveSourceAsync(db.Name));
     }
 
     [Fact]

@@ -40,9 +40,17 @@ public static partial class PostgresNames
         return Quote(schema) + "." + Quote(table);
     }
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_$]*\\.[A-Za-z_][A-Za-z0-9_$]*$")]
+    /// <summary>
+    /// Names Saiki captures: letters, digits and <c>_</c> in schema and table. A table's name also names its lake
+    /// folder, its grains (<c>{source}|{schema.table}|{partition}</c>) and its Kafka topic, and PostgreSQL allows
+    /// characters (<c>$</c>, spaces, <c>|</c>, <c>/</c> in quoted names) that one of those cannot hold.
+    /// </summary>
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_]*$")]
     internal static partial Regex QualifiedTablePattern();
 
-    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_$]*\\.\\*$")]
+    /// <summary>What a table name may hold, for messages.</summary>
+    public const string NameRule = "letters, digits and '_' in schema and table: the name also names the table's lake folder, grains and Kafka topic";
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*\\.\\*$")]
     internal static partial Regex SchemaPattern();
 }

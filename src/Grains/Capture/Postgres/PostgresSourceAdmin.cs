@@ -131,7 +131,7 @@ public static class PostgresSourceAdmin
         }
         foreach (var t in tables.Where(t => !PostgresNames.QualifiedTablePattern().IsMatch(t) && !PostgresNames.SchemaPattern().IsMatch(t)))
         {
-            problems.Add($"table name '{t}' is not of the form schema.table or schema.*");
+            problems.Add($"table name '{t}' is not of the form schema.table or schema.* ({PostgresNames.NameRule})");
         }
         foreach (var dup in tables.GroupBy(t => t).Where(g => g.Count() > 1))
         {
@@ -184,6 +184,10 @@ public static class PostgresSourceAdmin
                 }
             }
             var kept = matched.Where(t => !excluded.Contains(t)).ToArray();
+            foreach (var unsafeName in kept.Where(t => !PostgresNames.QualifiedTablePattern().IsMatch(t)))
+            {
+                problems.Add($"{entry} matches table '{unsafeName}', whose name Saiki cannot carry ({PostgresNames.NameRule}); rename it or list it in excludeTables");
+            }
             if (kept.Length == 0)
             {
                 problems.Add($"{entry} matches no tables{(matched.Count > 0 ? " once excludeTables are left out" : "")}");
