@@ -115,6 +115,25 @@ public sealed class RegistrationValidationTests(PipelineCluster fixture)
         Assert.False(await fixture.Client.RemoveSourceAsync(db.Name));
     }
 
+    [Fact]
+    public async Task ATableRenamedToANameSaikiCannotCarry_GoesOnUnderTheMappedName()
+    {
+        await using var db = await TestDatabase.CreateAsync("rename");
+        var s = db.Name;
+        await db.ExecuteAsync($"CREATE TABLE {s}.t (id int PRIMARY KEY, v int)");
+        await fixture.Client.RegisterPostgresSourceAsync(new PostgresSourceSpec(s, db.ConnectionString, [$"{s}.t"], 2, SnapshotMode.Never));
+        await Eventually.MatchAsync(() => fixture.Client.GetSourceAsync(s), i => i!.State == SourceState.Running);
+        await db.ExecuteAsync($"INSERT INTO {s}.t SELECT g, g FROM generate_series(1, 10) g");
+        await fixture.AssertLakeMatchesAsync(db, s, $"{s}.t", ["id"], 2);
+        await db.ExecuteAsync($"ALTER TABLE {s}.t RENAME TO \"t$x\"; INSERT INTO {s}.\"t$x\" SELECT g, g FROM generate_series(11, 20) g; UPDATE {s}.\"t$x\" SET v = -v WHERE id = 3");
+        // The changes after the rename are in the lake under public.t_24x's form of the name, exactly.
+        var after = await fixture.AssertLakeMatchesAsync(async () => (await db.ReadTableAsync($"{s}.t$x", ["id"])).Where(r => int.Parse(r.Key) > 10 || r.Key == "3")
+            .ToDictionary(r => r.Key, r => r.Value), s, $"{s}.t_24x", ["id"], 2);
+        Assert.Equal(11, after.Changes);
+        Assert.Equal(SourceState.Running, (await fixture.Client.GetSourceAsync(s))!.State);
+        Assert.True(await fixture.Client.RemoveSourceAsync(s));
+    }
+
     private async Task<SourceValidationException> RefusedAsync(TestDatabase db, PostgresSourceSpec spec)
     {
         var error = await Assert.ThrowsAsync<SourceValidationException>(() => fixture.Client.RegisterPostgresSourceAsync(spec));

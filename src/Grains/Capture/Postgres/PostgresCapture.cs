@@ -140,6 +140,8 @@ public sealed class PostgresCapture : IAsyncDisposable
                 {
                     // Columns and types as of this point in the WAL: a Relation message follows every schema change.
                     var (relationId, table, columns) = ReadRelation(buffer.AsSpan(0, length));
+                    // A captured table renamed to a name no lake folder, grain or topic can carry goes on under a name that can.
+                    table = PostgresNames.Carried(table);
                     _schemas[relationId] = await PostgresSourceAdmin.LoadSchemaAsync(catalog, relationId, table, columns, ct);
                     continue;
                 }

@@ -48,6 +48,38 @@ public static partial class PostgresNames
     [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*\\.[A-Za-z_][A-Za-z0-9_]*$")]
     internal static partial Regex QualifiedTablePattern();
 
+    /// <summary>
+    /// The name a table's changes go under: its own when it is one Saiki can carry, otherwise (a table renamed after
+    /// registration) each character other than letters, digits and <c>_</c> in schema and table becomes <c>_</c> and
+    /// its UTF-8 bytes in hex (<c>public.price$eur</c> → <c>public.price_24eur</c>).
+    /// </summary>
+    public static string Carried(string qualified)
+    {
+        if (QualifiedTablePattern().IsMatch(qualified))
+        {
+            return qualified;
+        }
+        var (schema, table) = Split(qualified);
+        return Safe(schema) + "." + Safe(table);
+
+        static string Safe(string part)
+        {
+            var text = new System.Text.StringBuilder(part.Length + 8);
+            Span<byte> bytes = stackalloc byte[4];
+            foreach (var rune in part.EnumerateRunes())
+            {
+                if (rune.IsAscii && (char.IsAsciiLetterOrDigit((char)rune.Value) || rune.Value == '_'))
+                {
+                    text.Append((char)rune.Value);
+                    continue;
+                }
+                var length = rune.EncodeToUtf8(bytes);
+                text.Append('_').Append(Convert.ToHexStringLower(bytes[..length]));
+            }
+            return text.Length > 0 && char.IsAsciiDigit(text[0]) ? "_" + text : text.ToString();
+        }
+    }
+
     /// <summary>What a table name may hold, for messages.</summary>
     public const string NameRule = "letters, digits and '_' in schema and table: the name also names the table's lake folder, grains and Kafka topic";
 
