@@ -65,6 +65,17 @@ public sealed class PipelineOptions
     /// DynamoDB Local) plus the clock difference between the silos and DynamoDB.
     /// </summary>
     public TimeSpan DynamoSnapshotOverlap { get; set; } = TimeSpan.FromMinutes(2);
+    /// <summary>
+    /// DynamoDB tables a source may read with the silo's own AWS identity (registered without accessKeyId): names, or
+    /// prefixes ending in <c>*</c>. Empty (the default): every DynamoDB source must bring its own keys, so no team can
+    /// make the silo read a table its own identity may read and the team's may not.
+    /// </summary>
+    public List<string> SiloCredentialTables { get; set; } = [];
+
+    /// <summary>True when a source may read <paramref name="table"/> with the silo's own identity.</summary>
+    public bool AllowsSiloCredentials(string table) => SiloCredentialTables.Any(p =>
+        p.EndsWith('*') ? table.StartsWith(p[..^1], StringComparison.Ordinal) : string.Equals(p, table, StringComparison.Ordinal));
+
     /// <summary>Let process webhooks reach link-local and cloud metadata addresses (refused by default, see <see cref="Processes.WebhookGuard"/>).</summary>
     public bool AllowLinkLocalWebhooks { get; set; }
 }

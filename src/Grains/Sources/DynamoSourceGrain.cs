@@ -111,6 +111,12 @@ public sealed class DynamoSourceGrain : Grain, IDynamoSourceGrain
             throw new SourceValidationException($"source id '{spec.Id}' does not match grain '{Id}'");
         }
         var accepted = DynamoSourceAdmin.ValidateShape(spec);
+        if (accepted.AccessKeyId is null && !_options.AllowsSiloCredentials(accepted.Table))
+        {
+            throw new SourceValidationException(
+                $"source '{spec.Id}' gives no accessKeyId, so it would read table '{accepted.Table}' as the silo itself, and the table is not in " +
+                $"{PipelineOptions.Section}:SiloCredentialTables; give accessKeyId and secretAccessKey, or have an operator list the table there");
+        }
         var table = await DynamoSourceAdmin.ValidateAsync(accepted, default);
         var state = new DynamoSourceGrainState
         {

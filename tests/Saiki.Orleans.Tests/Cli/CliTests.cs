@@ -9,7 +9,7 @@ public sealed class CliTests : IAsyncLifetime
     private const string Token = "cli-test-token-0123456789";
     private TestSilo _silo = null!;
 
-    public async Task InitializeAsync() => _silo = await TestSilo.StartAsync(null, $"--Saiki:Api:WriteTokens:0={Token}");
+    public async Task InitializeAsync() => _silo = await TestSilo.StartAsync(null, $"--Saiki:Api:WriteTokens:0={Token}", "--Saiki:Pipeline:SiloCredentialTables:0=cli_ddb*");
 
     public Task DisposeAsync() => _silo.DisposeAsync().AsTask();
 
@@ -107,7 +107,11 @@ public sealed class CliTests : IAsyncLifetime
             "--endpoint", TestEnvironment.DynamoUrl, "--region", DynamoTestTable.Region, "--snapshot", "Never", "--partitions", "2",
             "--access-key-id", "test", "--secret-access-key", "test"];
 
-        // Without keys the silo's own credentials are used; this silo has none, which is said plainly.
+        // Without keys a source would read as the silo itself: only tables an operator listed may (cli_ddb* here).
+        var notListed = await RunAsync(Args(noStream.Name)[..^4]);
+        Assert.Equal(1, notListed.Code);
+        Assert.True(notListed.Err.Contains($"table '{noStream.Name}' as the silo itself, and the table is not in Saiki:Pipeline:SiloCredentialTables"), notListed.Err);
+        // A listed table is read with the silo's own credentials; this silo has none, which is said plainly.
         var noCredentials = await RunAsync(Args(table.Name)[..^4]);
         Assert.Equal(1, noCredentials.Code);
         Assert.True(noCredentials.Err.Contains("the silo has no AWS credentials to read table"), noCredentials.Err);
