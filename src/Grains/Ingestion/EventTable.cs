@@ -93,6 +93,74 @@ public sealed class EventTable
         await _committer.HandOverAsync([metrics.FileOf(entry)]);
     }
 
+    /// <summary>The key of the writer's saved dedup window as of write <paramref name="sequence"/>.</summary>
+    public string EidSnapshotKey(long sequence) => _layout.Key($"{_path}/eids/{sequence:D12}.txt.gz");
+
+    /// <summary>
+    /// Whether a writer saves its window now: once the events written since the last save reach an eighth of the
+    /// window, or 1,024 writes passed. Saving costs the window's size, so per event it costs at most eight ids'
+    /// worth; loading reads one saved window and at most 1,024 files.
+    /// </summary>
+    public static bool SnapshotDue(int capacity, long eventsSince, long writesSince) => eventsSince * 8 >= capacity || writesSince >= 1024;
+
+    /// <summary>Saves a writer's dedup window (oldest first) as of write <paramref name="sequence"/>.</summary>
+    public async Task SaveEidsAsync(long sequence, IReadOnlyList<string> eids, CancellationToken ct = default)
+    {
+        using var buffer = new MemoryStream();
+        await using (var gzip = new System.IO.Compression.GZipStream(buffer, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        await using (var text = new StreamWriter(gzip))
+        {
+            foreach (var eid in eids)
+            {
+                await text.WriteAsync(eid);
+                await text.WriteAsync('\n');
+            }
+        }
+        await _store.PutAsync(EidSnapshotKey(sequence), buffer.ToArray(), ct);
+    }
+
+    /// <summary>
+    /// A writer's dedup window as it stood after write <paramref name="written"/>: the ids saved at write
+    /// <paramref name="snapshot"/> (0: none), then those of every file written after it, the newest
+    /// <paramref name="capacity"/> of them, oldest first. The table's files are the record; nothing else is kept per write.
+    /// </summary>
+    public async Task<List<string>> LoadEidsAsync(long snapshot, long written, int capacity, CancellationToken ct = default)
+    {
+        var eids = new List<string>();
+        if (snapshot > 0)
+        {
+            var saved = await _store.GetAsync(EidSnapshotKey(snapshot), ct)
+                ?? throw new InvalidDataException($"the saved event ids {EidSnapshotKey(snapshot)} of {Name.Source}/{Name.Table} are missing");
+            using var text = new StreamReader(new System.IO.Compression.GZipStream(new MemoryStream(saved), System.IO.Compression.CompressionMode.Decompress));
+            while (await text.ReadLineAsync(ct) is { Length: > 0 } eid)
+            {
+                eids.Add(eid);
+            }
+        }
+        for (var sequence = snapshot + 1; sequence <= written; sequence++)
+        {
+            if (await _store.GetAsync(DataKey(sequence), ct) is { } content)
+            {
+                eids.AddRange((await ChangelogFile.ReadKeysAsync(content)).Select(k => ChangelogFile.KeyValues(k.Key!)[0]!));
+            }
+        }
+        return eids.Count > capacity ? eids.GetRange(eids.Count - capacity, capacity) : eids;
+    }
+
+    /// <summary>Deletes a window saved before the current one; false when that failed (a leftover is only clutter).</summary>
+    public async Task<bool> DeleteEidsAsync(long sequence)
+    {
+        try
+        {
+            await _store.DeleteAsync(EidSnapshotKey(sequence));
+            return true;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            return false;
+        }
+    }
+
     /// <summary>
     /// The writes after <paramref name="saved"/> (the writer's saved sequence) that the table holds already: the last
     /// such sequence and the event ids and count of the events in them. (<paramref name="saved"/>, [], 0) when none.

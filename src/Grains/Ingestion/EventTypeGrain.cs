@@ -89,6 +89,8 @@ public sealed partial class EventTypeGrain(
             window.Load(s.Eids);
             if (iceberg)
             {
+                // The table's files are the window's record: the window saved last, then the files written since.
+                window.Load(await Table(definition.Name).LoadEidsAsync(s.EidSnapshot, s.Batches, DEDUP_WINDOW));
                 await RecoverAsync(definition.Name, window);
             }
             _eids = window;
@@ -132,9 +134,20 @@ public sealed partial class EventTypeGrain(
             s.Batches++;
             s.Files++;
             s.Accepted += fresh.Count;
+            s.EidsSinceSnapshot += fresh.Count;
         }
         s.Duplicates += checks.Length - fresh.Count;
-        s.Eids = _eids.Save();
+        var replaced = 0L;
+        if (!iceberg)
+        {
+            s.Eids = _eids.Save();
+        }
+        else if (fresh.Count > 0 && EventTable.SnapshotDue(DEDUP_WINDOW, s.EidsSinceSnapshot, s.Batches - s.EidSnapshot))
+        {
+            // The window is saved now and then, not with every batch: its cost follows what was accepted.
+            await Table(definition.Name).SaveEidsAsync(s.Batches, _eids.Save());
+            (replaced, s.EidSnapshot, s.EidsSinceSnapshot, s.Eids) = (s.EidSnapshot, s.Batches, 0, []);
+        }
         try
         {
             await state.WriteStateAsync();
@@ -146,6 +159,10 @@ public sealed partial class EventTypeGrain(
             _eids = null;
             DeactivateOnIdle();
             throw;
+        }
+        if (replaced > 0)
+        {
+            await Table(definition.Name).DeleteEidsAsync(replaced);
         }
         return results;
     }
@@ -168,7 +185,7 @@ public sealed partial class EventTypeGrain(
         s.Files += sequence - s.Batches;
         s.Batches = sequence;
         s.Accepted += events;
-        s.Eids = window.Save();
+        s.EidsSinceSnapshot += events;
         await state.WriteStateAsync();
     }
 
@@ -205,4 +222,8 @@ public sealed class EventTypeState
     [Id(5)] public long Rejected { get; set; }
     [Id(6)] public long Duplicates { get; set; }
     [Id(7)] public long Files { get; set; }
+    /// <summary>The write whose dedup window is saved in the event table's folder (0: none); the window is that plus the files since.</summary>
+    [Id(8)] public long EidSnapshot { get; set; }
+    /// <summary>Events written since <see cref="EidSnapshot"/>.</summary>
+    [Id(9)] public long EidsSinceSnapshot { get; set; }
 }

@@ -222,14 +222,16 @@ public sealed partial class KafkaSourceGrain(
             try
             {
                 var s = state.State;
+                // The table's files are the window's record: the window saved last, then the files written since.
+                _cleanser!.Load(await _table.LoadEidsAsync(s.EidSnapshot, s.Flushes, spec.DedupWindow, ct), s.WatermarkTicks);
                 var (sequence, eids, events) = await _table.RecoverAsync(s.Flushes, ct);
                 if (sequence > s.Flushes)
                 {
-                    _cleanser!.Load(eids, s.WatermarkTicks);
+                    _cleanser.Load(eids, s.WatermarkTicks);
                     s.Files += sequence - s.Flushes;
                     s.Flushes = sequence;
                     s.Written += events;
-                    s.Eids = _cleanser.SaveEids();
+                    s.EidsSinceSnapshot += events;
                     await state.WriteStateAsync(ct);
                 }
                 return;
@@ -431,16 +433,39 @@ public sealed partial class KafkaSourceGrain(
             s.Flushes = sequence;
             s.Written += _unwritten.Count;
             s.Files += files;
+            s.EidsSinceSnapshot += _unwritten.Count;
         }
         _unwritten.Clear();
         _lateUnwritten.RemoveRange(0, late);
         _taken = false;
-        s.Eids = _cleanser!.SaveEids();
-        s.WatermarkTicks = _cleanser.WatermarkTicks;
+        s.WatermarkTicks = _cleanser!.WatermarkTicks;
+        var replaced = 0L;
+        if (!Iceberg(spec))
+        {
+            s.Eids = _cleanser.SaveEids();
+        }
+        else if (files > 0 && EventTable.SnapshotDue(spec.DedupWindow, s.EidsSinceSnapshot, s.Flushes - s.EidSnapshot))
+        {
+            // The window is saved now and then, not with every flush: its cost follows what was written.
+            try
+            {
+                await _table!.SaveEidsAsync(s.Flushes, _cleanser.SaveEids(), ct);
+                (replaced, s.EidSnapshot, s.EidsSinceSnapshot, s.Eids) = (s.EidSnapshot, s.Flushes, 0, []);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                // The window saved before stays the record, with the files since; the next flush tries again.
+                LakeLog.FlushFailed(logger, spec.Id, 0, e);
+            }
+        }
         try
         {
             await state.WriteStateAsync(ct);
             _stateOwed = false;
+            if (replaced > 0)
+            {
+                await _table!.DeleteEidsAsync(replaced);
+            }
         }
         catch (Exception e) when (e is not OperationCanceledException)
         {
@@ -481,4 +506,8 @@ public sealed class KafkaSourceState
     [Id(7)] public long Late { get; set; }
     [Id(8)] public long Invalid { get; set; }
     [Id(9)] public long Files { get; set; }
+    /// <summary>The flush whose dedup window is saved in the event table's folder (0: none; Iceberg only); the window is that plus the files since.</summary>
+    [Id(10)] public long EidSnapshot { get; set; }
+    /// <summary>Events written since <see cref="EidSnapshot"/>.</summary>
+    [Id(11)] public long EidsSinceSnapshot { get; set; }
 }

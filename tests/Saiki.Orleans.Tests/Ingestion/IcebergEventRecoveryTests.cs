@@ -49,6 +49,32 @@ public sealed class IcebergEventRecoveryTests(KafkaIcebergPipelineCluster fixtur
     }
 
     [Fact]
+    public async Task AnEventTypesWindow_OutlivesItsActivation_FromTheWindowSavedNowAndThenAndTheFilesSince()
+    {
+        var type = "recover.window-" + Guid.NewGuid().ToString("N")[..6];
+        const string schema = """{"type":"object","properties":{"n":{"type":"integer"}}}""";
+        var grain = fixture.Cluster.Client.GetGrain<IEventTypeGrain>(type);
+        await grain.DefineAsync(new EventTypeDefinition(type, schema));
+        var batches = new[] { 7000, 7000, 100 }.Select((size, b) => Enumerable.Range(0, size).Select(n => Event(Guid.NewGuid(), b * 10_000 + n)).ToArray()).ToArray();
+        foreach (var batch in batches)
+        {
+            Assert.All(await grain.PublishAsync(batch.Select(e => e.Json).ToArray()), r => Assert.Equal(EventOutcome.Accepted, r.Outcome));
+        }
+        // 14,000 events are more than an eighth of the window: it was saved after the second batch, not with every one.
+        var table = EventTable.Posted(fixture.Cluster.Client, fixture.Lake, fixture.Layout, type);
+        Assert.NotNull(await fixture.Lake.GetAsync(table.EidSnapshotKey(2)));
+        Assert.Null(await fixture.Lake.GetAsync(table.EidSnapshotKey(1)));
+        Assert.Null(await fixture.Lake.GetAsync(table.EidSnapshotKey(3)));
+
+        // Every idle activation goes (the type's with its window in memory); the next call activates it afresh.
+        await fixture.Cluster.Client.GetGrain<global::Orleans.Runtime.IManagementGrain>(0).ForceActivationCollection(TimeSpan.Zero);
+        Assert.False(fixture.Cluster.TryGetGrainContext(grain.GetGrainId(), out _), "the event type is still active");
+        var fresh = Event(Guid.NewGuid(), 99_999);
+        var outcomes = await grain.PublishAsync([batches[0][0].Json, batches[1][6999].Json, batches[2][50].Json, fresh.Json]);
+        Assert.Equal([EventOutcome.Duplicate, EventOutcome.Duplicate, EventOutcome.Duplicate, EventOutcome.Accepted], outcomes.Select(o => o.Outcome));
+    }
+
+    [Fact]
     public async Task AKafkaSourceTakesOverAWriteItsStateMissed_TheEventsReadAgainAreRepeats()
     {
         var id = "krecover-" + Guid.NewGuid().ToString("N")[..6];
