@@ -53,6 +53,16 @@ public sealed class EventCleanser(TimeSpan allowedLateness, int dedupWindow)
         return CleanseOutcome.Waiting;
     }
 
+    /// <summary>The reader paused (the lake refused writes) and reads again at <paramref name="now"/>: the pause does
+    /// not count as its partitions being idle, which would release what waits and make what follows late.</summary>
+    public void Resumed(DateTimeOffset now)
+    {
+        foreach (var partition in _partitions.Keys.ToArray())
+        {
+            _partitions[partition] = (_partitions[partition].Newest, now);
+        }
+    }
+
     /// <summary>Releases, in event-time order, what the watermark has passed at <paramref name="now"/>.</summary>
     public List<(BusinessEvent Event, object? Tag)> Release(DateTimeOffset now)
     {

@@ -427,7 +427,12 @@ public sealed partial class KafkaSourceGrain(
             LakeLog.FlushFailed(logger, spec.Id, _unwritten.Count, e);
             return;
         }
-        _pinned = null;
+        if (_pinned is not null)
+        {
+            // Reading paused while the lake refused writes: that silence is not the partitions going idle.
+            _cleanser!.Resumed(DateTimeOffset.UtcNow);
+            _pinned = null;
+        }
         if (files > 0)
         {
             s.Flushes = sequence;
