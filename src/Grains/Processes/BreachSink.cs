@@ -43,6 +43,9 @@ public sealed class BreachSink : IDisposable
         _delivery = Task.Run(DeliverAsync);
     }
 
+    /// <summary>Breaches queued and not yet delivered.</summary>
+    public int Waiting => _queue.Reader.Count;
+
     /// <summary>Queues the breaches of one watermark advance for delivery; returns at once.</summary>
     public void Enqueue(ProcessDefinition process, IReadOnlyList<Breach> breaches)
     {

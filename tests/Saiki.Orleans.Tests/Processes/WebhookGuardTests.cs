@@ -55,3 +55,40 @@ public sealed class WebhookGuardTests
         Assert.Contains("link-local or metadata", refused.Message);
     }
 }
+
+/// <summary>
+/// Breach delivery runs off the caller's turn: with a webhook that does not answer, queuing breaches returns at once,
+/// the queue stops at its bound (what is beyond it is counted, not held), and the webhook still gets the first one.
+/// </summary>
+public sealed class BreachSinkTests
+{
+    [Fact]
+    public async Task AWebhookThatHangs_StallsNobody_AndTheQueueStopsAtItsBound()
+    {
+        using var listener = new HttpListener();
+        var url = $"http://127.0.0.1:{TestSilo.FreePort()}/slow/";
+        listener.Prefixes.Add(url);
+        listener.Start();
+        var first = new TaskCompletionSource<string>();
+        _ = Task.Run(async () =>
+        {
+            // Takes the first request's body, then never answers anything.
+            var context = await listener.GetContextAsync();
+            first.TrySetResult(await new StreamReader(context.Request.InputStream).ReadToEndAsync());
+        });
+        using var kafka = new Saiki.Orleans.EventBus.KafkaPublisher(Microsoft.Extensions.Options.Options.Create(new Saiki.Orleans.EventBus.KafkaOptions()));
+        using var sink = new BreachSink(kafka, Microsoft.Extensions.Options.Options.Create(new Saiki.Orleans.Hosting.PipelineOptions()),
+            Microsoft.Extensions.Logging.Abstractions.NullLogger<BreachSink>.Instance);
+        var process = new ProcessDefinition("slow-hook", [new ProcessStep("created", "shop", "public.orders", "id")], Webhook: url);
+        var now = DateTimeOffset.UtcNow;
+        var breaches = Enumerable.Range(0, BreachSink.QueueLimit + 500)
+            .Select(i => new Breach("slow-hook", $"o-{i}", "paid", "created", now, now, now)).ToArray();
+
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        sink.Enqueue(process, breaches);
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(2), $"queuing took {watch.Elapsed}");
+        Assert.Contains("\"key\":\"o-0\"", await first.Task.WaitAsync(TimeSpan.FromSeconds(10)));
+        // One is being delivered (its attempts hang); the rest wait, at most the bound.
+        Assert.InRange(sink.Waiting, BreachSink.QueueLimit - 1, BreachSink.QueueLimit);
+    }
+}
