@@ -74,7 +74,8 @@ public sealed class BreachSink : IDisposable
                     {
                         using var content = new ByteArrayContent(body);
                         content.Headers.ContentType = new("application/json");
-                        (await _http.PostAsync(hook, content, _stop.Token)).EnsureSuccessStatusCode();
+                        using var response = await _http.PostAsync(hook, content, _stop.Token);
+                        response.EnsureSuccessStatusCode();
                         return true;
                     });
                 }
