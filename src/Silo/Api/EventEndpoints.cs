@@ -30,7 +30,7 @@ public static class EventEndpoints
             })
             .WithName("DefineEventType")
             .WithSummary("Create an event type, or give it a new schema")
-            .WithDescription("The schema is a JSON Schema of the whole event; every event also needs metadata.eid (UUID) and metadata.occurred_at (RFC 3339). With compatibility 'Compatible' a new schema may only add optional properties: removed properties, changed types, newly required properties and newly closed objects are refused, naming each.")
+            .WithDescription("The schema is a JSON Schema of the whole event; every event also needs metadata.eid (UUID) and metadata.occurred_at (RFC 3339). With compatibility 'Compatible' every event valid before must stay valid: widening passes (new optional properties, more types, integer to number, more enum values, looser bounds); anything that narrows (a removed property, a lost type, a newly required property, a closed object, tighter bounds or enum, a changed pattern, format or combinator) is refused, naming each.")
             .Produces<EventTypeInfo>()
             .ProducesValidationProblem()
             .RequireAuthorization(ApiAccess.Write);
