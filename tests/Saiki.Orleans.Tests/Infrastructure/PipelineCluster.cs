@@ -28,8 +28,18 @@ public class PipelineCluster : IAsyncLifetime
 
     protected virtual short Silos => 2;
 
+    /// <summary>True for a cluster whose silos reach s3rver through <see cref="Proxy"/>, which its tests slow down and cut.</summary>
+    protected virtual bool LakeBehindProxy => false;
+
+    private TcpOutageProxy? _proxy;
+
+    /// <summary>The proxy between the silos and s3rver (a cluster with <see cref="LakeBehindProxy"/> only).</summary>
+    public TcpOutageProxy Proxy => _proxy ??= LakeBehindProxy
+        ? new TcpOutageProxy(new Uri(TestEnvironment.S3Url))
+        : throw new InvalidOperationException("this cluster's silos reach s3rver directly");
+
     /// <summary>The S3 endpoint the silos use (tests read the lake directly from s3rver).</summary>
-    protected virtual string SiloS3Url => TestEnvironment.S3Url;
+    private string SiloS3Url => LakeBehindProxy ? $"https://127.0.0.1:{Proxy.Port}" : TestEnvironment.S3Url;
 
     /// <summary>
     /// An Iceberg lake committing every 300 ms whose manifests merge every few commits, partitions compact every two
@@ -131,6 +141,10 @@ public class PipelineCluster : IAsyncLifetime
         await Cluster.DisposeAsync();
         Lake.Dispose();
         await State.DisposeAsync();
+        if (_proxy is not null)
+        {
+            await _proxy.DisposeAsync();
+        }
     }
 }
 

@@ -8,23 +8,9 @@ using Saiki.Orleans.Tests.Infrastructure;
 namespace Saiki.Orleans.Tests.Ingestion;
 
 /// <summary>A Kafka source whose silos reach s3rver through a proxy the test cuts.</summary>
-public sealed class KafkaLakeOutageCluster : KafkaPipelineCluster
+public sealed class KafkaLakeOutageCluster : KafkaIcebergPipelineCluster
 {
-    public TcpOutageProxy Proxy { get; } = new(new Uri(TestEnvironment.S3Url));
-
-    protected override string SiloS3Url => $"https://127.0.0.1:{Proxy.Port}";
-
-    protected override IEnumerable<KeyValuePair<string, string?>> LakeSettings =>
-    [
-        new("Saiki:Lake:Format", "Iceberg"),
-        new("Saiki:Lake:Iceberg:CommitInterval", "00:00:00.300"),
-    ];
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await Proxy.DisposeAsync();
-    }
+    protected override bool LakeBehindProxy => true;
 }
 
 /// <summary>

@@ -36,7 +36,7 @@ public sealed class KafkaSourceIcebergCrashTests(KafkaIcebergPipelineCluster fix
 }
 
 /// <summary>A Kafka-source cluster whose lake is Iceberg.</summary>
-public sealed class KafkaIcebergPipelineCluster : KafkaPipelineCluster
+public class KafkaIcebergPipelineCluster : KafkaPipelineCluster
 {
     protected override IEnumerable<KeyValuePair<string, string?>> LakeSettings =>
     [

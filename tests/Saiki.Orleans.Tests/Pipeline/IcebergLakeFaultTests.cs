@@ -7,17 +7,9 @@ namespace Saiki.Orleans.Tests.Pipeline;
 /// <summary>An Iceberg lake whose silos reach s3rver through a proxy the test slows down and cuts.</summary>
 public sealed class IcebergLakeFaultCluster : PipelineCluster
 {
-    public TcpOutageProxy Proxy { get; } = new(new Uri(TestEnvironment.S3Url));
-
-    protected override string SiloS3Url => $"https://127.0.0.1:{Proxy.Port}";
+    protected override bool LakeBehindProxy => true;
 
     protected override IEnumerable<KeyValuePair<string, string?>> ExtraSettings => BusyIcebergLake;
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await Proxy.DisposeAsync();
-    }
 }
 
 /// <summary>

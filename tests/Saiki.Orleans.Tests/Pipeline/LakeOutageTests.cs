@@ -8,15 +8,7 @@ namespace Saiki.Orleans.Tests.Pipeline;
 /// <summary>A cluster whose silos reach s3rver through a proxy the test can cut.</summary>
 public sealed class LakeOutageCluster : PipelineCluster
 {
-    public TcpOutageProxy Proxy { get; } = new(new Uri(TestEnvironment.S3Url));
-
-    protected override string SiloS3Url => $"https://127.0.0.1:{Proxy.Port}";
-
-    public override async Task DisposeAsync()
-    {
-        await base.DisposeAsync();
-        await Proxy.DisposeAsync();
-    }
+    protected override bool LakeBehindProxy => true;
 }
 
 public sealed class LakeOutageTests(LakeOutageCluster fixture) : IClassFixture<LakeOutageCluster>
