@@ -21,7 +21,7 @@ public sealed class Manifest(ILakeStore store, LakeLayout layout)
 
     /// <summary>The entry of one partition's file ending at <paramref name="last"/>, or null when there is none.</summary>
     public async Task<ManifestEntry?> GetAsync(PartitionAddress partition, Position last, CancellationToken cancellationToken = default) =>
-        await store.GetAsync(layout.ManifestKey(partition, last), cancellationToken) is { } bytes ? JsonSerializer.Deserialize<ManifestEntry>(bytes, Json) : null;
+        await store.GetAsync(layout.ManifestKey(partition, last), cancellationToken) is { Length: > 0 } bytes ? JsonSerializer.Deserialize<ManifestEntry>(bytes, Json) : null;
 
     /// <summary>Records a schema version (once per version and instance; rewriting it is harmless, the key is the version).</summary>
     public async Task AddSchemaAsync(string sourceId, TableSchema schema, CancellationToken cancellationToken = default)
@@ -37,7 +37,7 @@ public sealed class Manifest(ILakeStore store, LakeLayout layout)
     {
         await foreach (var key in store.ListAsync(layout.SchemaPrefix(sourceId, table), null, cancellationToken))
         {
-            if (await store.GetAsync(key, cancellationToken) is { } bytes)
+            if (await store.GetAsync(key, cancellationToken) is { Length: > 0 } bytes)
             {
                 yield return JsonSerializer.Deserialize<TableSchema>(bytes, Json) ?? throw new InvalidDataException($"schema {key} is empty");
             }
@@ -70,8 +70,10 @@ public sealed class Manifest(ILakeStore store, LakeLayout layout)
     {
         await foreach (var key in store.ListAsync(prefix, startAfter, cancellationToken))
         {
+            // A zero-byte object is an upload the store cut short (s3rver keeps those when the connection drops; S3
+            // never stores a partial object): not written, so the writer's retry writes it again under the same key.
             var bytes = await store.GetAsync(key, cancellationToken);
-            if (bytes is not null)
+            if (bytes is { Length: > 0 })
             {
                 yield return JsonSerializer.Deserialize<ManifestEntry>(bytes, Json)
                     ?? throw new InvalidDataException($"manifest entry {key} is empty");
