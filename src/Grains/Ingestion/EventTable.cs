@@ -19,22 +19,18 @@ namespace Saiki.Orleans.Ingestion;
 /// </summary>
 public sealed class EventTable
 {
+    private readonly IGrainFactory _grains;
     private readonly ILakeStore _store;
     private readonly LakeLayout _layout;
     private readonly ILakeTableGrain _committer;
     private readonly string _path;
-    private readonly string _source;
-    private readonly string _table;
     private readonly Dictionary<string, IcebergColumns> _columns = [];
 
     private EventTable(IGrainFactory grains, ILakeStore store, LakeLayout layout, EventTableName name)
     {
-        (_store, _layout, _source, _table, _path, Name) = (store, layout, name.Source, name.Table, $"{name.Source}/{name.Table}", name);
+        (_grains, _store, _layout, _path, Name) = (grains, store, layout, $"{name.Source}/{name.Table}", name);
         _committer = grains.GetGrain<ILakeTableGrain>(CommitterKey(name.Source, name.Table));
-        _grains = grains;
     }
-
-    private readonly IGrainFactory _grains;
 
     /// <summary>The event table of events posted for <paramref name="eventType"/>.</summary>
     public static EventTable Posted(IGrainFactory grains, ILakeStore store, LakeLayout layout, string eventType) =>
@@ -89,7 +85,7 @@ public sealed class EventTable
         var (content, metrics) = await ChangelogFile.WriteAsync(columns, run);
         var key = DataKey(sequence);
         await _store.PutAsync(key, content, ct);
-        var entry = new ManifestEntry(key, _source, _table, 0, rows.Count, content.Length, first, run[^1].Item2.Position, now, now, now, schema.Version, LakeFormat.Iceberg);
+        var entry = new ManifestEntry(key, Name.Source, Name.Table, 0, rows.Count, content.Length, first, run[^1].Item2.Position, now, now, now, schema.Version, LakeFormat.Iceberg);
         await _committer.HandOverAsync([metrics.FileOf(entry)]);
     }
 
@@ -137,13 +133,7 @@ public sealed class EventTable
                 eids.Add(eid);
             }
         }
-        for (var sequence = snapshot + 1; sequence <= written; sequence++)
-        {
-            if (await _store.GetAsync(DataKey(sequence), ct) is { } content)
-            {
-                eids.AddRange((await ChangelogFile.ReadKeysAsync(content)).Select(k => ChangelogFile.KeyValues(k.Key!)[0]!));
-            }
-        }
+        await AddEidsAsync(snapshot + 1, written, eids, ct);
         return eids.Count > capacity ? eids.GetRange(eids.Count - capacity, capacity) : eids;
     }
 
@@ -173,14 +163,20 @@ public sealed class EventTable
         {
             return (saved, eids, 0);
         }
-        for (var sequence = saved + 1; sequence <= (long)last.Commit; sequence++)
+        await AddEidsAsync(saved + 1, (long)last.Commit, eids, ct);
+        return ((long)last.Commit, eids, eids.Count);
+    }
+
+    /// <summary>Adds the event ids of writes <paramref name="from"/> to <paramref name="to"/> (those with a file), in order.</summary>
+    private async Task AddEidsAsync(long from, long to, List<string> eids, CancellationToken ct)
+    {
+        for (var sequence = from; sequence <= to; sequence++)
         {
             if (await _store.GetAsync(DataKey(sequence), ct) is { } content)
             {
                 eids.AddRange((await ChangelogFile.ReadKeysAsync(content)).Select(k => ChangelogFile.KeyValues(k.Key!)[0]!));
             }
         }
-        return ((long)last.Commit, eids, eids.Count);
     }
 }
 

@@ -127,6 +127,17 @@ public static class IcebergChangelog
         return await Icebird.ReadAsync(location.Replace(s3, http, StringComparison.Ordinal), snapshot, (s3, http));
     }
 
+    /// <summary>
+    /// An event table's rows as icebird reads them, once its committer has committed at least <paramref name="rows"/>
+    /// rows and nothing waits (<paramref name="source"/> and <paramref name="table"/> are the committer's key parts).
+    /// </summary>
+    public static async Task<JsonElement[]> ReadEventTableAsync(this PipelineCluster cluster, string source, string table, long rows, TimeSpan? timeout = null)
+    {
+        var committer = cluster.Cluster.Client.GetGrain<ILakeTableGrain>(Saiki.Orleans.Ingestion.EventTable.CommitterKey(source, table));
+        await Eventually.MatchAsync(committer.GetAsync, i => i.Rows >= rows && i.PendingFiles == 0, timeout);
+        return (await cluster.ReadChangelogAsync(source, table)).GetProperty("rows").EnumerateArray().ToArray();
+    }
+
     /// <summary>The mirror table as icebird reads it (position deletes applied), by the text of its <c>id</c> column.</summary>
     public static async Task<Dictionary<string, JsonElement>> ReadMirrorAsync(this PipelineCluster cluster, string source, string table) =>
         (await cluster.ReadChangelogAsync(source, table, mirror: true)).GetProperty("rows").EnumerateArray()

@@ -24,11 +24,9 @@ public sealed class KafkaSourceIcebergCrashTests(KafkaIcebergPipelineCluster fix
 {
     protected override async Task<List<string>> WrittenAsync(string id, int expected)
     {
-        var committer = Fixture.Cluster.Client.GetGrain<ILakeTableGrain>(EventTable.CommitterKey(EventTable.KafkaSource(id), EventTable.KafkaTable));
-        await Eventually.MatchAsync(committer.GetAsync, i => i.Rows >= expected && i.PendingFiles == 0, TimeSpan.FromSeconds(90));
-        var table = await Fixture.ReadChangelogAsync(EventTable.KafkaSource(id), EventTable.KafkaTable);
+        var rows = await Fixture.ReadEventTableAsync(EventTable.KafkaSource(id), EventTable.KafkaTable, expected, TimeSpan.FromSeconds(90));
         // In write order: the write's sequence, then the event's place in it.
-        return table.GetProperty("rows").EnumerateArray()
+        return rows
             .OrderBy(r => long.Parse(ChangelogReplay.Text(r.GetProperty("__lsn"))!, System.Globalization.CultureInfo.InvariantCulture))
             .ThenBy(r => long.Parse(ChangelogReplay.Text(r.GetProperty("__seq"))!, System.Globalization.CultureInfo.InvariantCulture))
             .Select(r => r.GetProperty("event").GetString()!).ToList();
